@@ -19,8 +19,8 @@ internal sealed class LiveTrainingReporter : ITrainingReporter
         AnsiConsole.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(),
-                     new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 16 },
+                     new PercentageColumn())
             .Start(context =>
             {
                 _context = context;
@@ -42,12 +42,12 @@ internal sealed class LiveTrainingReporter : ITrainingReporter
         _lastRefresh = now;
         _task!.Value = batchesDone;
         _task.Description = Prefix() + string.Create(CultureInfo.InvariantCulture,
-            $"loss {meanLoss:F4}  acc {accuracy * 100:F2}%  {imagesPerSecond:F0} img/s  ETA {Format(eta)}");
+            $"loss {meanLoss:F4} acc {accuracy * 100:F2}% {imagesPerSecond:F0} img/s ETA {Format(eta)}");
     }
 
     public void Evaluating()
     {
-        _task!.Description += "  [grey]testing…[/]";
+        _task!.Description += " [grey]testing…[/]";
     }
 
     public void EpochCompleted(EpochResult r, int totalEpochs)
@@ -55,11 +55,11 @@ internal sealed class LiveTrainingReporter : ITrainingReporter
         string test = r.TestAccuracy is double t ? (t * 100).ToString("F2", CultureInfo.InvariantCulture) + "%" : "-";
         _task!.Value = _task.MaxValue;
         _task.Description = Prefix() + string.Create(CultureInfo.InvariantCulture,
-            $"loss {r.TrainLoss:F4}  acc {r.TrainAccuracy * 100:F2}%  [green]test {test}[/]  {r.Seconds:F1} s");
+            $"loss {r.TrainLoss:F4} acc {r.TrainAccuracy * 100:F2}% [green]test {test}[/] {r.Seconds:F1} s");
         _task.StopTask();
     }
 
-    private string Prefix() => string.Create(CultureInfo.InvariantCulture, $"epoch {_epoch + 1}/{_totalEpochs}  ");
+    private string Prefix() => string.Create(CultureInfo.InvariantCulture, $"epoch {_epoch + 1}/{_totalEpochs} ");
 
     private static string Format(TimeSpan t) =>
         t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);

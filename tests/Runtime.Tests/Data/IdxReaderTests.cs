@@ -35,6 +35,21 @@ public class IdxReaderTests
     }
 
     [Fact]
+    public void A_gzip_file_cut_short_is_rejected_naming_the_file()
+    {
+        using var files = new IdxTestFiles();
+        var random = new Random(1);
+        var payload = new byte[60_000];
+        random.NextBytes(payload);
+        byte[] gz = IdxTestFiles.Gzip(IdxTestFiles.Idx(0x08, [60, 1000], payload));
+        string path = files.Write("train-images-idx3-ubyte.gz", gz[..(gz.Length / 2)]);
+
+        var ex = Assert.Throws<InvalidDataException>(() => IdxReader.Read(path));
+
+        Assert.Contains(path, ex.Message);
+    }
+
+    [Fact]
     public void Trailing_bytes_are_rejected()
     {
         using var files = new IdxTestFiles();

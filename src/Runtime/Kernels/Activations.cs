@@ -20,8 +20,8 @@ public static class Activations
     public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // PyTorch's threshold_backward tests the result: y ≤ 0 passes no gradient
-        for (int i = 0; i < dy.Length; i++) if (y[i] > T.Zero) dx[i] += dy[i];
+        // PyTorch's threshold_backward tests the result: y ≤ 0 passes no gradient (a NaN y passes it)
+        for (int i = 0; i < dy.Length; i++) if (!(y[i] <= T.Zero)) dx[i] += dy[i];
     }
 
     public static void LeakyReluForward<T>(ReadOnlySpan<T> x, Span<T> y, T slope)

@@ -39,6 +39,34 @@ internal static class Gemm
                 {
                     int j = j0;
                     nuint c0 = (nuint)(i * ldc), c1 = c0 + (nuint)ldc, c2 = c1 + (nuint)ldc, c3 = c2 + (nuint)ldc;
+                    // 4×2 vector tile: 8 accumulators hide the add latency; 2 B loads and 4 broadcasts per k
+                    for (; j + 2 * vc <= j1; j += 2 * vc)
+                    {
+                        nuint uj = (nuint)j, uk = (nuint)(j + vc);
+                        Vector<T> acc0 = Vector.LoadUnsafe(ref rc, c0 + uj), acc4 = Vector.LoadUnsafe(ref rc, c0 + uk);
+                        Vector<T> acc1 = Vector.LoadUnsafe(ref rc, c1 + uj), acc5 = Vector.LoadUnsafe(ref rc, c1 + uk);
+                        Vector<T> acc2 = Vector.LoadUnsafe(ref rc, c2 + uj), acc6 = Vector.LoadUnsafe(ref rc, c2 + uk);
+                        Vector<T> acc3 = Vector.LoadUnsafe(ref rc, c3 + uj), acc7 = Vector.LoadUnsafe(ref rc, c3 + uk);
+                        for (int kk = k0; kk < k1; kk++)
+                        {
+                            nuint bRow = (nuint)(kk * ldb);
+                            Vector<T> bv = Vector.LoadUnsafe(ref rb, bRow + uj);
+                            Vector<T> bw = Vector.LoadUnsafe(ref rb, bRow + uk);
+                            int ai = i * aRow + kk * aCol;
+                            var a0 = new Vector<T>(Unsafe.Add(ref ra, ai));
+                            var a1 = new Vector<T>(Unsafe.Add(ref ra, ai + aRow));
+                            var a2 = new Vector<T>(Unsafe.Add(ref ra, ai + 2 * aRow));
+                            var a3 = new Vector<T>(Unsafe.Add(ref ra, ai + 3 * aRow));
+                            acc0 += a0 * bv; acc4 += a0 * bw;
+                            acc1 += a1 * bv; acc5 += a1 * bw;
+                            acc2 += a2 * bv; acc6 += a2 * bw;
+                            acc3 += a3 * bv; acc7 += a3 * bw;
+                        }
+                        acc0.StoreUnsafe(ref rc, c0 + uj); acc4.StoreUnsafe(ref rc, c0 + uk);
+                        acc1.StoreUnsafe(ref rc, c1 + uj); acc5.StoreUnsafe(ref rc, c1 + uk);
+                        acc2.StoreUnsafe(ref rc, c2 + uj); acc6.StoreUnsafe(ref rc, c2 + uk);
+                        acc3.StoreUnsafe(ref rc, c3 + uj); acc7.StoreUnsafe(ref rc, c3 + uk);
+                    }
                     for (; j + vc <= j1; j += vc)
                     {
                         nuint uj = (nuint)j;

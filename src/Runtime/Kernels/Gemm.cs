@@ -146,7 +146,39 @@ internal static class Gemm
         for (; j + 4 <= n; j += 4)
         {
             nuint b0 = (nuint)(j * ldb), b1 = b0 + (nuint)ldb, b2 = b1 + (nuint)ldb, b3 = b2 + (nuint)ldb;
-            for (int i = 0; i < m; i++)
+            int i = 0;
+            // 2×4 tile: two A rows against four B rows, 8 independent accumulators
+            for (; i + 2 <= m; i += 2)
+            {
+                nuint a0 = (nuint)(i * lda), a1 = a0 + (nuint)lda;
+                Vector<T> p0 = Vector<T>.Zero, p1 = Vector<T>.Zero, p2 = Vector<T>.Zero, p3 = Vector<T>.Zero;
+                Vector<T> q0 = Vector<T>.Zero, q1 = Vector<T>.Zero, q2 = Vector<T>.Zero, q3 = Vector<T>.Zero;
+                int kk = 0;
+                for (; kk + vc <= k; kk += vc)
+                {
+                    nuint uk = (nuint)kk;
+                    Vector<T> av = Vector.LoadUnsafe(ref ra, a0 + uk), aw = Vector.LoadUnsafe(ref ra, a1 + uk);
+                    Vector<T> v0 = Vector.LoadUnsafe(ref rb, b0 + uk), v1 = Vector.LoadUnsafe(ref rb, b1 + uk);
+                    Vector<T> v2 = Vector.LoadUnsafe(ref rb, b2 + uk), v3 = Vector.LoadUnsafe(ref rb, b3 + uk);
+                    p0 += av * v0; p1 += av * v1; p2 += av * v2; p3 += av * v3;
+                    q0 += aw * v0; q1 += aw * v1; q2 += aw * v2; q3 += aw * v3;
+                }
+                T s0 = Vector.Sum(p0), s1 = Vector.Sum(p1), s2 = Vector.Sum(p2), s3 = Vector.Sum(p3);
+                T t0 = Vector.Sum(q0), t1 = Vector.Sum(q1), t2 = Vector.Sum(q2), t3 = Vector.Sum(q3);
+                for (; kk < k; kk++)
+                {
+                    T av = Unsafe.Add(ref ra, (int)a0 + kk), aw = Unsafe.Add(ref ra, (int)a1 + kk);
+                    T v0 = Unsafe.Add(ref rb, (int)b0 + kk), v1 = Unsafe.Add(ref rb, (int)b1 + kk);
+                    T v2 = Unsafe.Add(ref rb, (int)b2 + kk), v3 = Unsafe.Add(ref rb, (int)b3 + kk);
+                    s0 += av * v0; s1 += av * v1; s2 += av * v2; s3 += av * v3;
+                    t0 += aw * v0; t1 += aw * v1; t2 += aw * v2; t3 += aw * v3;
+                }
+                ref T ci = ref Unsafe.Add(ref rc, i * ldc + j);
+                ci += s0; Unsafe.Add(ref ci, 1) += s1; Unsafe.Add(ref ci, 2) += s2; Unsafe.Add(ref ci, 3) += s3;
+                ref T cn = ref Unsafe.Add(ref ci, ldc);
+                cn += t0; Unsafe.Add(ref cn, 1) += t1; Unsafe.Add(ref cn, 2) += t2; Unsafe.Add(ref cn, 3) += t3;
+            }
+            for (; i < m; i++)
             {
                 nuint a0 = (nuint)(i * lda);
                 Vector<T> acc0 = Vector<T>.Zero, acc1 = Vector<T>.Zero, acc2 = Vector<T>.Zero, acc3 = Vector<T>.Zero;

@@ -14,8 +14,6 @@ namespace CnnDsl.Generator.Diagnostics;
 /// </summary>
 internal static class GeneratorDiagnostics
 {
-    private const string HelpLink = "https://github.com/cnndsl/cnndsl/blob/main/docs/spec/LANGUAGE.md#6-diagnostics";
-
     private static readonly Dictionary<string, RoslynDescriptor> s_byId = Build();
 
     /// <summary>CNN2050: two networks (in one or several files) generate the same class.</summary>
@@ -68,7 +66,7 @@ internal static class GeneratorDiagnostics
             : new string[0];
 #pragma warning disable RS1017 // Ids come from the Dsl's catalogue; AnalyzerReleases.Unshipped.md lists them all.
         return new RoslynDescriptor(id, title, messageFormat, Category(id), ToRoslyn(severity), isEnabledByDefault: true,
-            helpLinkUri: HelpLink, customTags: tags);
+            customTags: tags);
 #pragma warning restore RS1017
     }
 

@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using CnnDsl.Dsl.Diagnostics;
 using CnnDsl.Dsl.Model;
 using CnnDsl.Dsl.Syntax;
@@ -6,9 +8,595 @@ using CnnDsl.Dsl.Text;
 
 namespace CnnDsl.Dsl.Semantics;
 
+/// <summary>
+/// Turns the syntax tree into checked networks: blocks expanded with their arguments, repeats
+/// unrolled, branches merged, every layer's shape inferred, layers named, totals and budgets checked.
+/// A network with an error yields diagnostics and no model.
+/// </summary>
 internal sealed class Checker
 {
-    public Checker(string path, SourceText source, FileSyntax file, List<CnnDiagnostic> diagnostics) { }
+    private const int MaxLayers = 100_000;
+    private const int MaxBlockDepth = 64;
+    private const int MaxRepeat = 10_000;
 
-    public List<NetworkModel> Check() => new();
+    private static readonly IReadOnlyDictionary<string, long> NoParameters = new Dictionary<string, long>();
+
+    private readonly string _path;
+    private readonly SourceText _source;
+    private readonly FileSyntax _file;
+    private readonly List<CnnDiagnostic> _diagnostics;
+    private readonly Evaluator _evaluator;
+    private readonly LayerFactory _factory;
+    private readonly Dictionary<string, BlockSyntax> _blocks = new();
+
+    public Checker(string path, SourceText source, FileSyntax file, List<CnnDiagnostic> diagnostics)
+    {
+        _path = path;
+        _source = source;
+        _file = file;
+        _diagnostics = diagnostics;
+        _evaluator = new Evaluator(diagnostics);
+        _factory = new LayerFactory(diagnostics, _evaluator);
+    }
+
+    public List<NetworkModel> Check()
+    {
+        foreach (var block in _file.Blocks)
+        {
+            if (_blocks.TryGetValue(block.Name, out var earlier))
+                Report(DiagnosticDescriptors.DuplicateNetworkName, block.NameSpan, $"block `{block.Name}` is already defined on line {earlier.NameSpan.StartLine + 1}");
+            else if (LayerCatalog.TryGet(block.Name, out _))
+                Report(DiagnosticDescriptors.DuplicateNetworkName, block.NameSpan, $"block `{block.Name}` has the name of a layer; choose another name");
+            else
+                _blocks[block.Name] = block;
+            var seen = new HashSet<string>();
+            foreach (var parameter in block.Parameters)
+                if (!seen.Add(parameter.Name))
+                    Report(DiagnosticDescriptors.DuplicateNetworkName, parameter.Span, $"parameter `{parameter.Name}` of block `{block.Name}` is declared twice");
+        }
+
+        var networks = new List<NetworkModel>();
+        var names = new Dictionary<string, NetworkSyntax>(StringComparer.Ordinal);
+        foreach (var network in _file.Networks)
+        {
+            if (names.TryGetValue(network.Name, out var earlier))
+            {
+                Report(DiagnosticDescriptors.DuplicateNetworkName, network.NameSpan, $"network `{network.Name}` is already defined on line {earlier.NameSpan.StartLine + 1}");
+                continue;
+            }
+            names[network.Name] = network;
+            int errorsBefore = _diagnostics.Count(d => d.IsError);
+            var model = new NetworkElaboration(this, network).Run();
+            if (model != null && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
+        }
+        return networks;
+    }
+
+    private void Report(DiagnosticDescriptor descriptor, SourceSpan span, string message) =>
+        _diagnostics.Add(descriptor.Create(span, message));
+
+    /// <summary>The current end of a sequence: which layer produced it (−1: the network input), its shape, and words for messages.</summary>
+    private readonly record struct Node(int Index, TensorShape Shape, string Origin);
+
+    /// <summary>How labels are made unique when a block is used twice or a repeat unrolls.</summary>
+    private sealed record Scope(string Prefix, string Suffix)
+    {
+        public static readonly Scope Root = new(string.Empty, string.Empty);
+    }
+
+    private sealed class Draft
+    {
+        public LayerModel Model = new();
+        public SourceSpan Span;
+        public string? Label;
+        public SourceSpan LabelSpan;
+        public string Name = string.Empty;
+    }
+
+    private sealed class NetworkElaboration
+    {
+        private readonly Checker _checker;
+        private readonly NetworkSyntax _network;
+        private readonly List<Draft> _drafts = new();
+        private readonly List<string> _blockStack = new();
+        private readonly Dictionary<string, int> _blockInstances = new();
+        private bool _aborted;
+
+        public NetworkElaboration(Checker checker, NetworkSyntax network)
+        {
+            _checker = checker;
+            _network = network;
+        }
+
+        public NetworkModel? Run()
+        {
+            var elements = _network.Body.Elements;
+            InputSyntax? input = null;
+            var budgets = new List<BudgetSyntax>();
+            var layers = new List<ElementSyntax>();
+            for (int i = 0; i < elements.Count; i++)
+            {
+                switch (elements[i])
+                {
+                    case InputSyntax inputSyntax when input == null && layers.Count == 0:
+                        input = inputSyntax;
+                        break;
+                    case InputSyntax inputSyntax:
+                        _checker.Report(DiagnosticDescriptors.MisplacedStatement, inputSyntax.Span,
+                            input == null ? "`input` must come before the layers" : $"`input` is given twice (first on line {input.Span.StartLine + 1})");
+                        break;
+                    case BudgetSyntax budget:
+                        budgets.Add(budget);
+                        break;
+                    default:
+                        layers.Add(elements[i]);
+                        break;
+                }
+            }
+            if (input == null)
+            {
+                if (!elements.OfType<InputSyntax>().Any())
+                    _checker.Report(DiagnosticDescriptors.MissingInput, _network.NameSpan,
+                        $"network `{_network.Name}` has no `input` line; add one after the header, e.g. `input 1x28x28` (C x H x W)");
+                return null;
+            }
+            var inputShape = ReadInput(input);
+            if (inputShape == null) return null;
+            if (layers.Count == 0)
+            {
+                _checker.Report(DiagnosticDescriptors.EmptyNetwork, _network.NameSpan, $"network `{_network.Name}` has no layers");
+                return null;
+            }
+
+            var end = Walk(layers, NoParameters, new Node(-1, inputShape, "the network input"), Scope.Root);
+            if (end == null || _aborted) return null;
+            if (!AssignNames()) return null;
+            return Assemble(inputShape, budgets);
+        }
+
+        private TensorShape? ReadInput(InputSyntax input)
+        {
+            if (input.Shape == null) return null;
+            if (input.Shape.Parts.Count > 4)
+            {
+                _checker.Report(DiagnosticDescriptors.BadInput, input.Shape.Span,
+                    $"`input` takes N, CxL, CxHxW or CxDxHxW, but {input.Shape.Parts.Count} dimensions are given");
+                return null;
+            }
+            if (!_checker._evaluator.TryIntegers(input.Shape, NoParameters, "an input dimension", 1, out var dims)) return null;
+            long elements = dims.Aggregate(1L, (a, d) => a * d);
+            if (elements > int.MaxValue)
+            {
+                _checker.Report(DiagnosticDescriptors.ShapeTooLarge, input.Shape.Span, $"the input has {elements:N0} elements per example; at most {int.MaxValue:N0} are supported");
+                return null;
+            }
+            return TensorShape.Of(dims);
+        }
+
+        // ---- elaboration ----------------------------------------------------------------
+
+        private Node? Walk(IReadOnlyList<ElementSyntax> elements, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
+        {
+            foreach (var element in elements)
+            {
+                if (_aborted) return null;
+                Node? next = element switch
+                {
+                    LayerSyntax layer => WalkLayer(layer, env, current, scope),
+                    BlockCallSyntax call => Expand(call.Name, call.NameSpan, call.Arguments, env, current, scope, call.Span, call.Label),
+                    RepeatSyntax repeat => WalkRepeat(repeat, env, current, scope),
+                    MergeSyntax merge => WalkMerge(merge, env, current, scope),
+                    ResidualSyntax residual => WalkResidual(residual, env, current, scope),
+                    InputSyntax misplaced => Misplaced(misplaced.Span, "`input` belongs at the top of a network, before its layers", current),
+                    BudgetSyntax misplaced => Misplaced(misplaced.Span, "`budget` belongs at the top of a network, after `input`", current),
+                    _ => null,
+                };
+                if (next == null) return null;
+                current = next.Value;
+            }
+            return current;
+        }
+
+        private Node? Misplaced(SourceSpan span, string message, Node current)
+        {
+            _checker.Report(DiagnosticDescriptors.MisplacedStatement, span, message);
+            return current;
+        }
+
+        private Node? WalkLayer(LayerSyntax layer, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
+        {
+            if (!LayerCatalog.TryGet(layer.Keyword, out var info))
+            {
+                if (_checker._blocks.ContainsKey(layer.Keyword) && layer.Argument == null && layer.Options.Count == 0 && layer.Label == null)
+                    return Expand(layer.Keyword, layer.KeywordSpan, Array.Empty<DimsSyntax>(), env, current, scope, layer.Span, null);
+                if (_checker._blocks.ContainsKey(layer.Keyword))
+                {
+                    _checker.Report(DiagnosticDescriptors.BadArgument, layer.Span, $"`{layer.Keyword}` is a block: pass its arguments in parentheses, e.g. `{layer.Keyword}(64)`");
+                    return null;
+                }
+                var candidates = LayerCatalog.Keywords.Concat(_checker._blocks.Keys).Concat(LayerCatalog.StructureKeywords);
+                _checker.Report(DiagnosticDescriptors.UnknownLayer, layer.KeywordSpan,
+                    $"unknown layer `{layer.Keyword}`{Suggestions.DidYouMean(layer.Keyword, candidates)}");
+                return null;
+            }
+            var model = _checker._factory.Build(layer, info, env, current.Shape, current.Origin);
+            if (model == null) return null;
+            return Add(model with { Inputs = EquatableArray.From(current.Index) }, layer.Span, layer.Label == null ? null : scope.Prefix + layer.Label + scope.Suffix, layer.LabelSpan,
+                $"after `{model.Definition}` on line {layer.Span.StartLine + 1}");
+        }
+
+        private Node? Add(LayerModel model, SourceSpan span, string? label, SourceSpan labelSpan, string origin)
+        {
+            if (_drafts.Count >= MaxLayers)
+            {
+                _checker.Report(DiagnosticDescriptors.ShapeTooLarge, span, $"network `{_network.Name}` expands to more than {MaxLayers:N0} layers");
+                _aborted = true;
+                return null;
+            }
+            var draft = new Draft { Model = model with { Index = _drafts.Count }, Span = span, Label = label, LabelSpan = labelSpan };
+            _drafts.Add(draft);
+            return new Node(draft.Model.Index, model.OutputShape, origin);
+        }
+
+        private Node? Expand(string name, SourceSpan nameSpan, IReadOnlyList<DimsSyntax> arguments, IReadOnlyDictionary<string, long> env, Node current, Scope scope, SourceSpan span, string? label)
+        {
+            if (!_checker._blocks.TryGetValue(name, out var block))
+            {
+                string message = LayerCatalog.TryGet(name, out _)
+                    ? $"`{name}` is a layer, not a block: write `{name} …` without parentheses"
+                    : $"unknown block `{name}`{Suggestions.DidYouMean(name, _checker._blocks.Keys.Concat(LayerCatalog.Keywords))}";
+                _checker.Report(LayerCatalog.TryGet(name, out _) ? DiagnosticDescriptors.BadArgument : DiagnosticDescriptors.UnknownBlock, nameSpan, message);
+                return null;
+            }
+            if (_blockStack.Contains(name))
+            {
+                int start = _blockStack.IndexOf(name);
+                var cycle = _blockStack.Skip(start).Concat(new[] { name });
+                _checker.Report(DiagnosticDescriptors.RecursiveBlock, nameSpan, $"block `{name}` uses itself ({string.Join(" → ", cycle)}); blocks cannot be recursive");
+                return null;
+            }
+            if (_blockStack.Count >= MaxBlockDepth)
+            {
+                _checker.Report(DiagnosticDescriptors.RecursiveBlock, nameSpan, $"blocks nest more than {MaxBlockDepth} deep");
+                return null;
+            }
+            int required = block.Parameters.Count(p => p.Default == null);
+            if (arguments.Count < required || arguments.Count > block.Parameters.Count)
+            {
+                string expected = required == block.Parameters.Count ? $"{required}" : $"{required} to {block.Parameters.Count}";
+                string signature = string.Join(", ", block.Parameters.Select(p => p.Default == null ? p.Name : p.Name + " = …"));
+                _checker.Report(DiagnosticDescriptors.BlockArgumentCount, span,
+                    $"block `{name}({signature})` takes {expected} argument{(block.Parameters.Count == 1 ? "" : "s")} but gets {arguments.Count}");
+                return null;
+            }
+            var inner = new Dictionary<string, long>(StringComparer.Ordinal);
+            for (int i = 0; i < block.Parameters.Count; i++)
+            {
+                var parameter = block.Parameters[i];
+                ValueSyntax value;
+                IReadOnlyDictionary<string, long> scopeForValue;
+                if (i < arguments.Count)
+                {
+                    if (arguments[i].Parts.Count != 1)
+                    {
+                        _checker.Report(DiagnosticDescriptors.BadArgument, arguments[i].Span, $"argument `{parameter.Name}` of block `{name}` takes one number");
+                        return null;
+                    }
+                    value = arguments[i].Parts[0];
+                    scopeForValue = env;
+                }
+                else
+                {
+                    value = parameter.Default!;
+                    scopeForValue = inner;
+                }
+                if (!_checker._evaluator.TryInteger(value, scopeForValue, $"argument `{parameter.Name}` of block `{name}`", int.MinValue, int.MaxValue, out int number)) return null;
+                inner[parameter.Name] = number;
+            }
+            _blockInstances.TryGetValue(name, out int instance);
+            _blockInstances[name] = ++instance;
+            var innerScope = new Scope(scope.Prefix + (label ?? name + instance) + scope.Suffix + ".", string.Empty);
+            _blockStack.Add(name);
+            try
+            {
+                return Walk(block.Body.Elements, inner, current, innerScope);
+            }
+            finally
+            {
+                _blockStack.RemoveAt(_blockStack.Count - 1);
+            }
+        }
+
+        private Node? WalkRepeat(RepeatSyntax repeat, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
+        {
+            if (repeat.Count.Parts.Count != 1)
+            {
+                _checker.Report(DiagnosticDescriptors.BadArgument, repeat.Count.Span, "`repeat` takes one count");
+                return null;
+            }
+            if (!_checker._evaluator.TryInteger(repeat.Count.Parts[0], env, "the repeat count", 1, MaxRepeat, out int count)) return null;
+            for (int i = 1; i <= count; i++)
+            {
+                var next = Walk(repeat.Body.Elements, env, current, scope with { Suffix = scope.Suffix + "_" + i });
+                if (next == null) return null;
+                current = next.Value;
+            }
+            return current;
+        }
+
+        private Node? WalkMerge(MergeSyntax merge, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
+        {
+            var ends = new List<Node>();
+            foreach (var branch in merge.Branches)
+            {
+                var end = branch.Elements.Count == 0 ? current : Walk(branch.Elements, env, current, scope);
+                if (end == null) return null;
+                ends.Add(end.Value);
+            }
+            string keyword = merge.Kind == MergeKind.Concat ? "concat" : "add";
+            TensorShape output;
+            if (merge.Kind == MergeKind.Concat)
+            {
+                var first = ends[0].Shape;
+                for (int b = 1; b < ends.Count; b++)
+                {
+                    var shape = ends[b].Shape;
+                    if (shape.Rank != first.Rank || !shape.Dimensions.Skip(1).SequenceEqual(first.Dimensions.Skip(1)))
+                    {
+                        string describe = string.Join(", ", ends.Select((e, i) => $"branch {i + 1} ends in {e.Shape}"));
+                        _checker.Report(DiagnosticDescriptors.ConcatMismatch, merge.KeywordSpan,
+                            $"concat joins along channels, so every branch must end with the same {(first.IsFlat ? "rank" : "spatial size")}: {describe}");
+                        return null;
+                    }
+                }
+                var dims = first.Dimensions.ToArray();
+                long channels = ends.Sum(e => (long)e.Shape.Channels);
+                if (channels * first.SpatialSize > int.MaxValue)
+                {
+                    _checker.Report(DiagnosticDescriptors.ShapeTooLarge, merge.KeywordSpan, "concat makes a tensor that is too large");
+                    return null;
+                }
+                dims[0] = (int)channels;
+                output = TensorShape.Of(dims);
+            }
+            else
+            {
+                output = ends[0].Shape;
+                for (int b = 1; b < ends.Count; b++)
+                {
+                    if (ends[b].Shape != output)
+                    {
+                        string describe = string.Join(", ", ends.Select((e, i) => $"branch {i + 1} ends in {e.Shape}"));
+                        _checker.Report(DiagnosticDescriptors.AddMismatch, merge.KeywordSpan, $"add needs every branch to end in the same shape: {describe}");
+                        return null;
+                    }
+                }
+            }
+            var model = new LayerModel
+            {
+                Kind = merge.Kind == MergeKind.Concat ? LayerKind.Concat : LayerKind.Add,
+                Definition = $"{keyword} of {ends.Count} branches",
+                Inputs = ends.Select(e => e.Index).ToEquatableArray(),
+                InputShape = ends[0].Shape,
+                OutputShape = output,
+            };
+            return Add(model, merge.KeywordSpan, null, default, $"after the `{keyword}` on line {merge.Span.StartLine + 1}");
+        }
+
+        private Node? WalkResidual(ResidualSyntax residual, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
+        {
+            var body = residual.Body.Elements.Count == 0 ? current : Walk(residual.Body.Elements, env, current, scope);
+            if (body == null) return null;
+            Node? shortcut = residual.Shortcut == null || residual.Shortcut.Elements.Count == 0 ? current : Walk(residual.Shortcut.Elements, env, current, scope);
+            if (shortcut == null) return null;
+            var bodyShape = body.Value.Shape;
+            var shortcutShape = shortcut.Value.Shape;
+            if (bodyShape != shortcutShape)
+            {
+                string message = residual.Shortcut == null
+                    ? $"residual body ends in {bodyShape} but its input is {shortcutShape}; add {SuggestShortcut(shortcutShape, bodyShape)}"
+                    : $"residual body ends in {bodyShape} but the shortcut ends in {shortcutShape}; they must match to be added";
+                _checker.Report(DiagnosticDescriptors.AddMismatch, residual.KeywordSpan, message);
+                return null;
+            }
+            var model = new LayerModel
+            {
+                Kind = LayerKind.Add,
+                Definition = residual.Shortcut == null ? "residual add (identity shortcut)" : "residual add",
+                Inputs = EquatableArray.From(body.Value.Index, shortcut.Value.Index),
+                InputShape = bodyShape,
+                OutputShape = bodyShape,
+            };
+            return Add(model, residual.KeywordSpan, null, default, $"after the `residual` on line {residual.Span.StartLine + 1}");
+        }
+
+        private static string SuggestShortcut(TensorShape from, TensorShape to)
+        {
+            if (from.Rank == to.Rank && !from.IsFlat)
+            {
+                var strides = new List<int>();
+                for (int i = 0; i < from.SpatialRank; i++)
+                {
+                    int a = from.Spatial(i), b = to.Spatial(i);
+                    int s = b > 0 ? (a + b - 1) / b : 1;
+                    strides.Add(Math.Max(s, 1));
+                }
+                string kernel = string.Join("x", Enumerable.Repeat("1", from.SpatialRank));
+                string stride = strides.All(s => s == 1) ? "" : " s" + (strides.All(s => s == strides[0]) ? strides[0].ToString() : string.Join("x", strides));
+                return $"`shortcut {{ conv {kernel}x{to.Channels}{stride} }}`";
+            }
+            return "a `shortcut { … }` that produces " + to;
+        }
+
+        // ---- names, totals, summary -----------------------------------------------------
+
+        private bool AssignNames()
+        {
+            var taken = new Dictionary<string, Draft>(StringComparer.Ordinal);
+            bool ok = true;
+            foreach (var draft in _drafts.Where(d => d.Label != null))
+            {
+                if (taken.TryGetValue(draft.Label!, out var earlier))
+                {
+                    _checker.Report(DiagnosticDescriptors.DuplicateLayerName, draft.LabelSpan,
+                        $"layer name `{draft.Label}` is already used on line {earlier.LabelSpan.StartLine + 1}");
+                    ok = false;
+                    continue;
+                }
+                taken[draft.Label!] = draft;
+                draft.Name = draft.Label!;
+            }
+            if (!ok) return false;
+            var counters = new Dictionary<string, int>();
+            foreach (var draft in _drafts.Where(d => d.Label == null))
+            {
+                string kind = LayerCatalog.KindName(draft.Model.Kind);
+                counters.TryGetValue(kind, out int n);
+                string name;
+                do { name = kind + (++n); } while (taken.ContainsKey(name));
+                counters[kind] = n;
+                taken[name] = draft;
+                draft.Name = name;
+            }
+            return true;
+        }
+
+        private NetworkModel Assemble(TensorShape inputShape, List<BudgetSyntax> budgets)
+        {
+            var consumers = new List<int>[_drafts.Count];
+            for (int i = 0; i < _drafts.Count; i++) consumers[i] = new List<int>();
+            var inputConsumers = new List<int>();
+            foreach (var draft in _drafts)
+                foreach (int producer in draft.Model.Inputs)
+                    (producer < 0 ? inputConsumers : consumers[producer]).Add(draft.Model.Index);
+
+            var properties = PropertyNames.Assign(_network.Name, _drafts.Select(d => d.Name).ToList());
+            var layers = new List<LayerModel>();
+            for (int i = 0; i < _drafts.Count; i++)
+            {
+                var draft = _drafts[i];
+                var m = draft.Model;
+                layers.Add(m with
+                {
+                    Name = draft.Name,
+                    PropertyName = properties[i],
+                    Parameters = m.Parameters.Select(p => p with { Name = draft.Name + "." + p.Name }).ToEquatableArray(),
+                    State = m.State.Select(s => s with { Name = draft.Name + "." + s.Name }).ToEquatableArray(),
+                    HeInitialization = m.Parameters.Count > 0 && FeedsReluLike(i, consumers),
+                });
+            }
+
+            WarnAboutSoftmax(consumers);
+            long parameters = layers.Sum(l => l.ParameterCount);
+            long macs = layers.Sum(l => l.Macs);
+            var (peak, training) = ActivationMemory(inputShape, layers, inputConsumers, consumers);
+
+            var network = new NetworkModel
+            {
+                Name = _network.Name,
+                Namespace = _network.Namespace,
+                SourcePath = _checker._path,
+                InputShape = inputShape,
+                OutputShape = layers[layers.Count - 1].OutputShape,
+                Layers = layers.ToEquatableArray(),
+                ParameterCount = parameters,
+                Macs = macs,
+                PeakActivationElements = peak,
+                TrainingActivationElements = training,
+            };
+            network = network with { Summary = SummaryWriter.Write(network) };
+
+            foreach (var layer in layers)
+            {
+                var draft = _drafts[layer.Index];
+                if (layer.ParameterCount > 10_000_000)
+                    _checker.Report(DiagnosticDescriptors.HugeLayer, draft.Span,
+                        $"{layer.Name} (`{layer.Definition}`) has {layer.ParameterCount:N0} parameters = {layer.ParameterFormula}, over 10M in one layer; consider pooling or a smaller layer before it");
+                _checker.Report(DiagnosticDescriptors.LayerInfo, draft.Span, SummaryWriter.LayerLine(layer));
+            }
+            _checker.Report(DiagnosticDescriptors.NetworkInfo, _network.NameSpan, SummaryWriter.NetworkLine(network));
+            CheckBudgets(budgets, parameters, macs);
+            return network;
+        }
+
+        private bool FeedsReluLike(int index, List<int>[] consumers)
+        {
+            int current = index;
+            for (int guard = 0; guard < 8; guard++)
+            {
+                if (consumers[current].Count != 1) return false;
+                var next = _drafts[consumers[current][0]].Model;
+                if (LayerCatalog.IsReluLike(next.Kind)) return true;
+                if (next.Kind is not (LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Identity or LayerKind.MaxPool or LayerKind.AvgPool)) return false;
+                current = next.Index;
+            }
+            return false;
+        }
+
+        private void WarnAboutSoftmax(List<int>[] consumers)
+        {
+            foreach (var draft in _drafts.Where(d => d.Model.Kind == LayerKind.Softmax))
+            {
+                foreach (int c in consumers[draft.Model.Index])
+                {
+                    var consumer = _drafts[c];
+                    if (LayerCatalog.IsActivation(consumer.Model.Kind))
+                        _checker.Report(DiagnosticDescriptors.ActivationAfterSoftmax, consumer.Span,
+                            $"`{consumer.Model.Definition}` right after `softmax` squashes probabilities; softmax is usually the last layer");
+                    else
+                        _checker.Report(DiagnosticDescriptors.SoftmaxNotLast, draft.Span,
+                            $"`softmax` is followed by `{consumer.Model.Definition}`; softmax is usually the last layer (training fuses it with the loss)");
+                }
+            }
+        }
+
+        private static (long Peak, long Training) ActivationMemory(TensorShape input, List<LayerModel> layers, List<int> inputConsumers, List<int>[] consumers)
+        {
+            // A tensor lives from the layer that makes it to its last reader; the output lives to the end.
+            long current = input.ElementCount;
+            long peak = current;
+            long training = input.ElementCount;
+            var releaseAt = new List<long>[layers.Count];
+            for (int i = 0; i < layers.Count; i++) releaseAt[i] = new List<long>();
+            if (inputConsumers.Count > 0) releaseAt[inputConsumers.Max()].Add(input.ElementCount);
+            for (int i = 0; i < layers.Count; i++)
+            {
+                long size = layers[i].OutputShape.ElementCount;
+                current += size;
+                training += size;
+                peak = Math.Max(peak, current);
+                if (consumers[i].Count > 0) releaseAt[consumers[i].Max()].Add(size);
+                foreach (long released in releaseAt[i]) current -= released;
+            }
+            return (peak, training);
+        }
+
+        private void CheckBudgets(List<BudgetSyntax> budgets, long parameters, long macs)
+        {
+            foreach (var budget in budgets)
+            {
+                foreach (var item in budget.Items)
+                {
+                    if (item.Limit == null) continue;
+                    string what = item.What.ToLowerInvariant();
+                    if (what != "params" && what != "macs")
+                    {
+                        _checker.Report(DiagnosticDescriptors.UnknownOption, item.WhatSpan,
+                            $"unknown budget `{item.What}`{Suggestions.DidYouMean(item.What, new[] { "params", "macs" })} (budgets: params, macs)");
+                        continue;
+                    }
+                    if (!_checker._evaluator.TryLong(item.Limit, NoParameters, "a budget", out long limit)) continue;
+                    long actual = what == "params" ? parameters : macs;
+                    if (actual <= limit) continue;
+                    string written = _checker._source.Slice(item.Limit.Span);
+                    if (what == "params")
+                        _checker.Report(DiagnosticDescriptors.ParameterBudgetExceeded, item.Span,
+                            $"`{_network.Name}` has {actual:N0} parameters, over its budget of {written} ({limit:N0}) by {actual - limit:N0}");
+                    else
+                        _checker.Report(DiagnosticDescriptors.MacBudgetExceeded, item.Span,
+                            $"`{_network.Name}` needs {actual:N0} multiply-adds per example, over its budget of {written} ({limit:N0}) by {actual - limit:N0}");
+                }
+            }
+        }
+    }
 }

@@ -29,8 +29,9 @@ public sealed record LayerSyntax(
     IReadOnlyList<OptionSyntax> Options,
     SourceSpan Span) : ElementSyntax(Span);
 
-/// <summary><c>basic(128, 2)</c>.</summary>
-public sealed record BlockCallSyntax(string Name, SourceSpan NameSpan, IReadOnlyList<DimsSyntax> Arguments, SourceSpan Span) : ElementSyntax(Span);
+/// <summary><c>basic(128, 2)</c>, optionally labelled (<c>stage2: basic(128, 2)</c>): the label then
+/// prefixes the names of the block's layers instead of <c>basic1.</c>.</summary>
+public sealed record BlockCallSyntax(string? Label, string Name, SourceSpan NameSpan, IReadOnlyList<DimsSyntax> Arguments, SourceSpan Span) : ElementSyntax(Span);
 
 public sealed record RepeatSyntax(DimsSyntax Count, SequenceSyntax Body, SourceSpan Span) : ElementSyntax(Span);
 

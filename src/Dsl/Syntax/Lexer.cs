@@ -128,18 +128,6 @@ internal static class Lexer
         // `×` always separates dimensions; a plain x only inside a literal, so `x1` words still lex.
         if (c == '×') return rightOk || leftOk;
         if (!leftOk || !rightOk) return false;
-        // A digit before `x` could be the tail of a word such as `p1x2` or `conv1x1`: those lex as one identifier.
-        if (IsDigit(before))
-        {
-            int j = i - 1;
-            while (j >= 0 && IsDigit(text[j])) j--;
-            if (j >= 0 && (IsIdentifierStart(text[j]) || text[j] == '_')) return false;
-            if (j >= 0 && text[j] == '.')
-            {
-                // decimals such as 0.5x2 are not dimensions; the parser reports them
-                return true;
-            }
-        }
         return true;
     }
 

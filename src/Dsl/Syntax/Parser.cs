@@ -247,7 +247,7 @@ internal sealed class Parser
             case "budget": return ParseBudget();
         }
         if (Peek(1).Is(TokenKind.Colon)) return ParseLabelledLayer();
-        if (Peek(1).Is(TokenKind.LeftParen)) return ParseBlockCall();
+        if (Peek(1).Is(TokenKind.LeftParen)) return ParseBlockCall(null);
         return ParseLayer(null, default);
     }
 
@@ -261,6 +261,7 @@ internal sealed class Parser
             SkipToLineEnd();
             return null;
         }
+        if (Peek(1).Is(TokenKind.LeftParen)) return ParseBlockCall(label.Text);
         return ParseLayer(label.Text, SpanOf(label));
     }
 
@@ -357,7 +358,7 @@ internal sealed class Parser
         return true;
     }
 
-    private BlockCallSyntax? ParseBlockCall()
+    private BlockCallSyntax? ParseBlockCall(string? label)
     {
         var name = Advance();
         Advance(); // '('
@@ -376,7 +377,7 @@ internal sealed class Parser
             }
         }
         var close = Advance();
-        return new BlockCallSyntax(name.Text, SpanOf(name), arguments, SpanOf(name).Union(SpanOf(close)));
+        return new BlockCallSyntax(label, name.Text, SpanOf(name), arguments, SpanOf(name).Union(SpanOf(close)));
     }
 
     private RepeatSyntax? ParseRepeat()

@@ -1,0 +1,82 @@
+using System;
+using System.Numerics;
+
+namespace CnnDsl.Runtime.Kernels;
+
+/// <summary>
+/// Element-wise activations. Every pair has the same shape of signature: forward (x, y[, arg]),
+/// backward (x, y, dy, dx[, arg]) over spans of one length; forward overwrites y, backward
+/// accumulates into dx. Derivatives at kinks follow PyTorch (relu'(0) = 0, leaky relu'(0) = slope).
+/// </summary>
+public static class Activations
+{
+    // x, y: any shape, same length.
+    public static void ReluForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : (T.IsNaN(x[i]) ? x[i] : T.Zero);
+    }
+
+    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // PyTorch's threshold_backward tests the result: y ≤ 0 passes no gradient (a NaN y passes it)
+        for (int i = 0; i < dy.Length; i++) if (!(y[i] <= T.Zero)) dx[i] += dy[i];
+    }
+
+    public static void LeakyReluForward<T>(ReadOnlySpan<T> x, Span<T> y, T slope)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : x[i] * slope;
+    }
+
+    public static void LeakyReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, T slope)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < dy.Length; i++) dx[i] += x[i] > T.Zero ? dy[i] : dy[i] * slope;
+    }
+
+    // y = x for x > 0, alpha·(e^x − 1) otherwise.
+    public static void EluForward<T>(ReadOnlySpan<T> x, Span<T> y, T alpha)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : alpha * (T.Exp(x[i]) - T.One);
+    }
+
+    public static void EluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, T alpha)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // for x ≤ 0, d/dx alpha·(e^x − 1) = alpha·e^x = y + alpha: no second exp
+        for (int i = 0; i < dy.Length; i++) dx[i] += x[i] > T.Zero ? dy[i] : dy[i] * (y[i] + alpha);
+    }
+
+    public static void SigmoidForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // split by sign so e^x never overflows to ∞/∞
+        for (int i = 0; i < x.Length; i++)
+        {
+            T v = x[i];
+            if (v >= T.Zero) y[i] = T.One / (T.One + T.Exp(-v));
+            else { T e = T.Exp(v); y[i] = e / (T.One + e); }
+        }
+    }
+
+    public static void SigmoidBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < dy.Length; i++) dx[i] += dy[i] * y[i] * (T.One - y[i]);
+    }
+
+    public static void TanhForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = T.Tanh(x[i]);
+    }
+
+    public static void TanhBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < dy.Length; i++) dx[i] += dy[i] * (T.One - y[i] * y[i]);
+    }
+}

@@ -1,0 +1,5 @@
+using System;
+using RefConsumer;
+
+Console.WriteLine(LeNet5.ParameterCount);
+Console.WriteLine(string.Join("x", LeNet5.InputShape.ToArray()));

@@ -34,8 +34,14 @@ public sealed class CnnGenerator : IIncrementalGenerator
             .Select(static (text, ct) => CnnFile.Read(text, ct))
             .WithTrackingName(TrackingNames.Files);
 
+        // Generated code names its .cnn file relative to the project, not by a machine's absolute path.
+        var projectDirectory = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.ProjectDir", out var dir) ? dir : null)
+            .WithTrackingName(TrackingNames.ProjectDirectory);
+
         var compiled = files
-            .Select(static (file, _) => CompiledFile.Compile(file))
+            .Combine(projectDirectory)
+            .Select(static (pair, _) => CompiledFile.Compile(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.Compiled);
 
         var diagnostics = compiled
@@ -44,14 +50,14 @@ public sealed class CnnGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(diagnostics, static (spc, file) => SourceOutput.ReportDiagnostics(spc, file));
 
         var networks = compiled
-            .SelectMany(static (file, _) => file.Result.Networks)
+            .SelectMany(static (file, _) => NetworkInput.Of(file))
             .WithTrackingName(TrackingNames.Networks);
 
         var emitters = _emitters;
         var emitted = networks
             .Combine(settings)
             .WithTrackingName(TrackingNames.NetworksWithSettings)
-            .Select((pair, ct) => NetworkEmitter.Emit(pair.Left, pair.Right, emitters, ct))
+            .Select((pair, ct) => NetworkEmitter.Emit(pair.Left.Network, pair.Left.Path, pair.Right, emitters, ct))
             .WithTrackingName(TrackingNames.Emitted);
 
         var all = emitted.Collect().WithTrackingName(TrackingNames.Collected);
@@ -64,6 +70,7 @@ public static class TrackingNames
 {
     public const string Settings = nameof(Settings);
     public const string Files = nameof(Files);
+    public const string ProjectDirectory = nameof(ProjectDirectory);
     public const string Compiled = nameof(Compiled);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Networks = nameof(Networks);

@@ -80,9 +80,10 @@ internal static class Harness
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     public static GeneratorDriver Driver(IEnumerable<AdditionalText> files, string? rootNamespace = "Consumer", string? precision = null,
-        IIncrementalGenerator? generator = null)
+        IIncrementalGenerator? generator = null, string? projectDir = null)
     {
         var options = ImmutableDictionary<string, string>.Empty;
+        if (projectDir is not null) options = options.Add("build_property.ProjectDir", projectDir);
         if (rootNamespace is not null) options = options.Add("build_property.RootNamespace", rootNamespace);
         if (precision is not null) options = options.Add("build_property.CnnDslPrecision", precision);
         return CSharpGeneratorDriver.Create(
@@ -95,10 +96,10 @@ internal static class Harness
 
     /// <summary>Generator output for the given .cnn files plus C# sources.</summary>
     public static Run Generate(IEnumerable<AdditionalText> files, string[]? sources = null, string? rootNamespace = "Consumer",
-        IIncrementalGenerator? generator = null)
+        IIncrementalGenerator? generator = null, string? projectDir = null)
     {
         var compilation = Compilation(sources ?? Array.Empty<string>());
-        var driver = Driver(files, rootNamespace, generator: generator)
+        var driver = Driver(files, rootNamespace, generator: generator, projectDir: projectDir)
             .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var driverDiagnostics);
         return new Run(driver.GetRunResult(), output, driverDiagnostics);
     }

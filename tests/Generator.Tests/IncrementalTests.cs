@@ -1,4 +1,3 @@
-using CnnDsl.Dsl.Model;
 using CnnDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 
@@ -41,9 +40,9 @@ public class IncrementalTests
         CnnFile f => f.Path,
         CompiledFile c => c.Path,
         FileDiagnostics d => d.Path,
-        NetworkModel n => n.SourcePath,
+        NetworkInput n => n.Path,
         EmittedNetwork e => e.SourcePath,
-        ValueTuple<NetworkModel, GeneratorSettings> pair => pair.Item1.SourcePath,
+        ValueTuple<NetworkInput, GeneratorSettings> pair => pair.Item1.Path,
         _ => null,
     };
 

@@ -134,6 +134,19 @@ public class PipelineTests
     }
 
     [Fact]
+    public void Generated_code_names_the_cnn_file_relative_to_the_project()
+    {
+        var run = Harness.Generate(new[] { new CnnText("/home/me/proj/models/lenet5.cnn", Harness.LeNet5) }, projectDir: "/home/me/proj/");
+        run.AssertNoCrash();
+        string text = Assert.Single(run.Sources).SourceText.ToString();
+        Assert.Contains("from models/lenet5.cnn, network LeNet5", text);
+        Assert.DoesNotContain("/home/me", text);
+
+        var bad = Harness.Generate(new[] { new CnnText("/home/me/proj/models/bad.cnn", Harness.Bad) }, projectDir: "/home/me/proj/");
+        Assert.Equal("/home/me/proj/models/bad.cnn", Assert.Single(bad.Diagnostics, d => d.Severity == DiagnosticSeverity.Error).Location.GetLineSpan().Path);
+    }
+
+    [Fact]
     public void Only_cnn_files_are_read()
     {
         var run = Harness.Generate(("/p/notes.txt", "network X\ninput 1x5x5\nconv 7x7x16\n"));

@@ -9,10 +9,10 @@ namespace CnnDsl.Generator.Emit;
 /// <summary>Runs every emitter on one network; an emitter that throws becomes an error value, not a crash.</summary>
 internal static class NetworkEmitter
 {
-    public static EmittedNetwork Emit(NetworkModel network, GeneratorSettings settings, ImmutableArray<ModelEmitter> emitters, CancellationToken ct)
+    public static EmittedNetwork Emit(NetworkModel network, string path, GeneratorSettings settings, ImmutableArray<ModelEmitter> emitters, CancellationToken ct)
     {
         string fullName = Names.FullName(network, settings);
-        string hintBase = Names.HintBase(network.SourcePath, fullName);
+        string hintBase = Names.HintBase(path, fullName);
         var files = new EmittedFile[emitters.Length];
         for (int i = 0; i < emitters.Length; i++)
         {
@@ -24,10 +24,10 @@ internal static class NetworkEmitter
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 string part = emitters[i].Suffix.Length == 0 ? "contract" : emitters[i].Suffix;
-                return new EmittedNetwork(fullName, hintBase, network.SourcePath, EquatableArray<EmittedFile>.Empty,
+                return new EmittedNetwork(fullName, hintBase, path, EquatableArray<EmittedFile>.Empty,
                     $"the CnnDsl generator failed while emitting the {part} part of network '{network.Name}' ({ex.GetType().Name}: {ex.Message}); please report it with the file");
             }
         }
-        return new EmittedNetwork(fullName, hintBase, network.SourcePath, new EquatableArray<EmittedFile>(files), null);
+        return new EmittedNetwork(fullName, hintBase, path, new EquatableArray<EmittedFile>(files), null);
     }
 }

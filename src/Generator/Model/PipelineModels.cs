@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using CnnDsl.Dsl;
 using CnnDsl.Dsl.Diagnostics;
@@ -32,14 +33,38 @@ internal sealed record CnnFile(string Path, string Text, string? ReadError)
 /// <summary>One file compiled by the Dsl: its networks and diagnostics (with positions).</summary>
 internal sealed record CompiledFile(string Path, CompilationResult Result)
 {
-    public static CompiledFile Compile(CnnFile file)
+    /// <summary>
+    /// Compiles under the project-relative path (what networks' SourcePath and summaries show);
+    /// <see cref="Path"/> stays absolute for diagnostics.
+    /// </summary>
+    public static CompiledFile Compile(CnnFile file, string? projectDirectory)
     {
         if (file.ReadError is not null)
         {
             var error = DiagnosticDescriptors.InternalError.Create(default, "cannot read the .cnn file: " + file.ReadError);
             return new CompiledFile(file.Path, new CompilationResult(EquatableArray<NetworkModel>.Empty, new EquatableArray<CnnDiagnostic>(new[] { error })));
         }
-        return new CompiledFile(file.Path, CnnCompiler.Compile(file.Path, file.Text));
+        return new CompiledFile(file.Path, CnnCompiler.Compile(DisplayPath(file.Path, projectDirectory), file.Text));
+    }
+
+    /// <summary><paramref name="path"/> relative to the project directory with '/' separators, else unchanged.</summary>
+    public static string DisplayPath(string path, string? projectDirectory)
+    {
+        if (string.IsNullOrEmpty(projectDirectory)) return path;
+        string dir = projectDirectory!.Replace('\\', '/');
+        if (!dir.EndsWith("/", StringComparison.Ordinal)) dir += "/";
+        string full = path.Replace('\\', '/');
+        return full.StartsWith(dir, StringComparison.OrdinalIgnoreCase) && full.Length > dir.Length ? full.Substring(dir.Length) : path;
+    }
+}
+
+/// <summary>A checked network and the absolute path of its file (for diagnostics about it).</summary>
+internal sealed record NetworkInput(string Path, NetworkModel Network)
+{
+    public static IEnumerable<NetworkInput> Of(CompiledFile file)
+    {
+        foreach (var network in file.Result.Networks)
+            yield return new NetworkInput(file.Path, network);
     }
 }
 

@@ -10,6 +10,8 @@ public class ProjectReferenceTests
         var (exit, output) = DotNet.Run(Path.GetDirectoryName(project)!, TimeSpan.FromMinutes(4), "run", "--project", project);
         Assert.True(exit == 0, output);
         var lines = output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(new[] { "61706", "1x28x28" }, lines.TakeLast(2));
+        Assert.Equal(new[] { "61706", "1x28x28" }, lines.TakeLast(3).Take(2));
+        // The summary's first line names the network and its file, relative to the project.
+        Assert.Equal("LeNet5 (models/lenet5.cnn)", lines.Last());
     }
 }

@@ -1,0 +1,35 @@
+using Microsoft.CodeAnalysis;
+
+namespace CnnDsl.Generator.Tests;
+
+/// <summary>Every .cnn file in the repository (examples, PyTorch reference cases) generates code that compiles.</summary>
+public class RepositoryModelsTests
+{
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CnnDsl.sln"))) return dir.FullName;
+        throw new InvalidOperationException("CnnDsl.sln not found");
+    }
+
+    public static TheoryData<string> Folders() => new() { "examples", Path.Combine("tests", "References") };
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public void Repository_models_generate_compiling_code(string folder)
+    {
+        string root = Path.Combine(RepositoryRoot(), folder);
+        var files = Directory.GetFiles(root, "*.cnn", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .Select(f => (AdditionalText)new CnnText(f, File.ReadAllText(f)))
+            .ToList();
+        Assert.NotEmpty(files);
+
+        var run = Harness.Generate(files);
+        run.AssertNoCrash();
+        Assert.DoesNotContain(run.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.NotEmpty(run.Sources);
+        var errors = run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors.Take(20)));
+    }
+}

@@ -57,8 +57,13 @@ internal sealed class Checker
 
         var networks = new List<NetworkModel>();
         var names = new Dictionary<string, NetworkSyntax>(StringComparer.Ordinal);
+        var syntaxErrors = _diagnostics.Where(d => d.IsError).Select(d => d.Span.Start).ToList();
+        var declarationStarts = _file.Networks.Select(n => n.Span.Start).Concat(_file.Blocks.Select(b => b.Span.Start)).OrderBy(s => s).ToList();
         foreach (var network in _file.Networks)
         {
+            // A network whose own lines hold a syntax error generates nothing, even if the parser recovered.
+            int end = declarationStarts.Where(s => s > network.Span.Start).DefaultIfEmpty(int.MaxValue).Min();
+            bool brokenSyntax = syntaxErrors.Any(s => s >= network.Span.Start && s < end);
             if (names.TryGetValue(network.Name, out var earlier))
             {
                 Report(DiagnosticDescriptors.DuplicateNetworkName, network.NameSpan, $"network `{network.Name}` is already defined on line {earlier.NameSpan.StartLine + 1}");
@@ -67,7 +72,7 @@ internal sealed class Checker
             names[network.Name] = network;
             int errorsBefore = _diagnostics.Count(d => d.IsError);
             var model = new NetworkElaboration(this, network).Run();
-            if (model != null && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
+            if (model != null && !brokenSyntax && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
         }
         return networks;
     }

@@ -21,7 +21,7 @@ internal readonly record struct ModelEmitter(string Suffix, Func<NetworkModel, G
 internal static class ModelEmitters
 {
     public static ImmutableArray<ModelEmitter> All { get; } = ImmutableArray.Create(
-        new ModelEmitter("", ContractEmitter.Emit)
-        // new ModelEmitter("Compute", ComputeEmitter.Emit),
+        new ModelEmitter("", ContractEmitter.Emit),
+        new ModelEmitter("Compute", ComputeEmitter.Emit)
     );
 }

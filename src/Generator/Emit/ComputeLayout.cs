@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using CnnDsl.Dsl.Model;
 
-namespace CnnDsl.Generator.Emitters;
+namespace CnnDsl.Generator.Emit;
 
 /// <summary>
 /// The memory plan of one generated model, decided once at build time: where each layer's output,

@@ -182,8 +182,9 @@ internal sealed class Checker
 
         private Node? Walk(IReadOnlyList<ElementSyntax> elements, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
         {
-            foreach (var element in elements)
+            for (int index = 0; index < elements.Count; index++)
             {
+                var element = elements[index];
                 if (_aborted) return null;
                 Node? next = element switch
                 {
@@ -196,10 +197,49 @@ internal sealed class Checker
                     BudgetSyntax misplaced => Misplaced(misplaced.Span, "`budget` belongs at the top of a network, after `input`", current),
                     _ => null,
                 };
-                if (next == null) return null;
+                if (next == null)
+                {
+                    if (!_aborted) CheckWithoutShapes(elements, index + 1, env);
+                    return null;
+                }
                 current = next.Value;
             }
             return current;
+        }
+
+        /// <summary>After a shape error the shapes downstream are unknown, but the rest of the
+        /// sequence can still be checked for unknown layers, options and blocks, so that a file
+        /// reports all its mistakes at once.</summary>
+        private void CheckWithoutShapes(IReadOnlyList<ElementSyntax> elements, int from, IReadOnlyDictionary<string, long> env)
+        {
+            for (int i = from; i < elements.Count; i++)
+            {
+                switch (elements[i])
+                {
+                    case LayerSyntax layer when LayerCatalog.TryGet(layer.Keyword, out var info):
+                        LayerOptions.Read(layer, info, env, _checker._evaluator, _checker._diagnostics);
+                        break;
+                    case LayerSyntax layer when !_checker._blocks.ContainsKey(layer.Keyword):
+                        var candidates = LayerCatalog.Keywords.Concat(_checker._blocks.Keys).Concat(LayerCatalog.StructureKeywords);
+                        _checker.Report(DiagnosticDescriptors.UnknownLayer, layer.KeywordSpan,
+                            $"unknown layer `{layer.Keyword}`{Suggestions.DidYouMean(layer.Keyword, candidates)}");
+                        break;
+                    case BlockCallSyntax call when !_checker._blocks.ContainsKey(call.Name):
+                        _checker.Report(DiagnosticDescriptors.UnknownBlock, call.NameSpan,
+                            $"unknown block `{call.Name}`{Suggestions.DidYouMean(call.Name, _checker._blocks.Keys.Concat(LayerCatalog.Keywords))}");
+                        break;
+                    case RepeatSyntax repeat:
+                        CheckWithoutShapes(repeat.Body.Elements, 0, env);
+                        break;
+                    case MergeSyntax merge:
+                        foreach (var branch in merge.Branches) CheckWithoutShapes(branch.Elements, 0, env);
+                        break;
+                    case ResidualSyntax residual:
+                        CheckWithoutShapes(residual.Body.Elements, 0, env);
+                        if (residual.Shortcut != null) CheckWithoutShapes(residual.Shortcut.Elements, 0, env);
+                        break;
+                }
+            }
         }
 
         private Node? Misplaced(SourceSpan span, string message, Node current)

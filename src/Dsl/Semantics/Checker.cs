@@ -91,6 +91,9 @@ internal sealed class Checker
         public string? Label;
         public SourceSpan LabelSpan;
         public string Name = string.Empty;
+
+        /// <summary>The enclosing block instances' prefix (<c>stage2.</c>), so auto names stay inside their block.</summary>
+        public string Prefix = string.Empty;
     }
 
     private sealed class NetworkElaboration
@@ -221,11 +224,11 @@ internal sealed class Checker
             }
             var model = _checker._factory.Build(layer, info, env, current.Shape, current.Origin);
             if (model == null) return null;
-            return Add(model with { Inputs = EquatableArray.From(current.Index) }, layer.Span, layer.Label == null ? null : scope.Prefix + layer.Label + scope.Suffix, layer.LabelSpan,
+            return Add(model with { Inputs = EquatableArray.From(current.Index) }, layer.Span, layer.Label == null ? null : scope.Prefix + layer.Label + scope.Suffix, layer.LabelSpan, scope.Prefix,
                 $"after `{model.Definition}` on line {layer.Span.StartLine + 1}");
         }
 
-        private Node? Add(LayerModel model, SourceSpan span, string? label, SourceSpan labelSpan, string origin)
+        private Node? Add(LayerModel model, SourceSpan span, string? label, SourceSpan labelSpan, string prefix, string origin)
         {
             if (_drafts.Count >= MaxLayers)
             {
@@ -233,7 +236,7 @@ internal sealed class Checker
                 _aborted = true;
                 return null;
             }
-            var draft = new Draft { Model = model with { Index = _drafts.Count }, Span = span, Label = label, LabelSpan = labelSpan };
+            var draft = new Draft { Model = model with { Index = _drafts.Count }, Span = span, Label = label, LabelSpan = labelSpan, Prefix = prefix };
             _drafts.Add(draft);
             return new Node(draft.Model.Index, model.OutputShape, origin);
         }
@@ -380,7 +383,7 @@ internal sealed class Checker
                 InputShape = ends[0].Shape,
                 OutputShape = output,
             };
-            return Add(model, merge.KeywordSpan, null, default, $"after the `{keyword}` on line {merge.Span.StartLine + 1}");
+            return Add(model, merge.KeywordSpan, null, default, scope.Prefix, $"after the `{keyword}` on line {merge.Span.StartLine + 1}");
         }
 
         private Node? WalkResidual(ResidualSyntax residual, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
@@ -407,7 +410,7 @@ internal sealed class Checker
                 InputShape = bodyShape,
                 OutputShape = bodyShape,
             };
-            return Add(model, residual.KeywordSpan, null, default, $"after the `residual` on line {residual.Span.StartLine + 1}");
+            return Add(model, residual.KeywordSpan, null, default, scope.Prefix, $"after the `residual` on line {residual.Span.StartLine + 1}");
         }
 
         private static string SuggestShortcut(TensorShape from, TensorShape to)
@@ -450,7 +453,8 @@ internal sealed class Checker
             var counters = new Dictionary<string, int>();
             foreach (var draft in _drafts.Where(d => d.Label == null))
             {
-                string kind = LayerCatalog.KindName(draft.Model.Kind);
+                // Counted per block instance: `stage2.conv1`, `stage2.conv2`, then `stage3.conv1`.
+                string kind = draft.Prefix + LayerCatalog.KindName(draft.Model.Kind);
                 counters.TryGetValue(kind, out int n);
                 string name;
                 do { name = kind + (++n); } while (taken.ContainsKey(name));

@@ -153,6 +153,12 @@ internal sealed class Checker
 
             var end = Walk(layers, NoParameters, new Node(-1, inputShape, "the network input"), Scope.Root);
             if (end == null || _aborted) return null;
+            if (_drafts.Count == 0)
+            {
+                // Blocks or repeats whose bodies are empty: nothing to generate (and no last layer to read).
+                _checker.Report(DiagnosticDescriptors.EmptyNetwork, _network.NameSpan, $"network `{_network.Name}` has no layers: its blocks expand to nothing");
+                return null;
+            }
             if (!AssignNames()) return null;
             return Assemble(inputShape, budgets);
         }

@@ -28,6 +28,7 @@ internal sealed class Checker
     private readonly Evaluator _evaluator;
     private readonly LayerFactory _factory;
     private readonly Dictionary<string, BlockSyntax> _blocks = new();
+    private readonly HashSet<object> _brokenDeclarations = new();
 
     public Checker(string path, SourceText source, FileSyntax file, List<CnnDiagnostic> diagnostics)
     {
@@ -41,6 +42,20 @@ internal sealed class Checker
 
     public List<NetworkModel> Check()
     {
+        // Syntax errors were reported by the parser; the recovered tree may lack the broken line, so a
+        // network with one in its text (or in a block it uses) must not become a model that
+        // silently differs from what was written.
+        var syntaxErrors = _diagnostics.Where(d => d.IsError).Select(d => d.Span.Start).ToList();
+        var declarations = _file.Networks.Select(n => (Start: n.Span.Start, Key: (object)n))
+            .Concat(_file.Blocks.Select(b => (Start: b.Span.Start, Key: (object)b)))
+            .OrderBy(d => d.Start).ToList();
+        for (int i = 0; i < declarations.Count; i++)
+        {
+            int start = declarations[i].Start;
+            int end = i + 1 < declarations.Count ? declarations[i + 1].Start : int.MaxValue;
+            if (syntaxErrors.Any(e => e >= start && e < end)) _brokenDeclarations.Add(declarations[i].Key);
+        }
+
         foreach (var block in _file.Blocks)
         {
             if (_blocks.TryGetValue(block.Name, out var earlier))
@@ -66,8 +81,10 @@ internal sealed class Checker
             }
             names[network.Name] = network;
             int errorsBefore = _diagnostics.Count(d => d.IsError);
-            var model = new NetworkElaboration(this, network).Run();
-            if (model != null && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
+            var elaboration = new NetworkElaboration(this, network);
+            var model = elaboration.Run();
+            bool broken = _brokenDeclarations.Contains(network) || elaboration.UsesBrokenBlock;
+            if (model != null && !broken && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
         }
         return networks;
     }
@@ -104,6 +121,9 @@ internal sealed class Checker
         private readonly List<string> _blockStack = new();
         private readonly Dictionary<string, int> _blockInstances = new();
         private bool _aborted;
+
+        /// <summary>True when an expanded block had a syntax error in its text.</summary>
+        public bool UsesBrokenBlock { get; private set; }
 
         public NetworkElaboration(Checker checker, NetworkSyntax network)
         {
@@ -257,6 +277,7 @@ internal sealed class Checker
                 _checker.Report(LayerCatalog.TryGet(name, out _) ? DiagnosticDescriptors.BadArgument : DiagnosticDescriptors.UnknownBlock, nameSpan, message);
                 return null;
             }
+            if (_checker._brokenDeclarations.Contains(block)) UsesBrokenBlock = true;
             if (_blockStack.Contains(name))
             {
                 int start = _blockStack.IndexOf(name);

@@ -206,8 +206,9 @@ internal sealed class Checker
 
         private Node? Walk(IReadOnlyList<ElementSyntax> elements, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
         {
-            foreach (var element in elements)
+            for (int index = 0; index < elements.Count; index++)
             {
+                var element = elements[index];
                 if (_aborted) return null;
                 Node? next = element switch
                 {
@@ -220,10 +221,50 @@ internal sealed class Checker
                     BudgetSyntax misplaced => Misplaced(misplaced.Span, "`budget` belongs at the top of a network, after `input`", current),
                     _ => null,
                 };
-                if (next == null) return null;
+                if (next == null)
+                {
+                    if (!_aborted) Lint(elements, index + 1);
+                    return null;
+                }
                 current = next.Value;
             }
             return current;
+        }
+
+        /// <summary>After an error the shapes further on are unknown, but unknown layers and options
+        /// (CNN1002, CNN1003) need no shapes: report them too, so one build lists every misspelling.</summary>
+        private void Lint(IReadOnlyList<ElementSyntax> elements, int from)
+        {
+            for (int i = from; i < elements.Count; i++)
+            {
+                switch (elements[i])
+                {
+                    case LayerSyntax layer:
+                        if (LayerCatalog.TryGet(layer.Keyword, out var info))
+                        {
+                            foreach (var option in layer.Options)
+                                if (Array.IndexOf(info.Options, option.Name) < 0)
+                                    _checker._diagnostics.Add(DiagnosticDescriptors.UnknownOption.Create(option.NameSpan, LayerOptions.UnknownOptionMessage(info, option.Name)));
+                        }
+                        else if (!_checker._blocks.ContainsKey(layer.Keyword))
+                        {
+                            var candidates = LayerCatalog.Keywords.Concat(_checker._blocks.Keys).Concat(LayerCatalog.StructureKeywords);
+                            _checker.Report(DiagnosticDescriptors.UnknownLayer, layer.KeywordSpan,
+                                $"unknown layer `{layer.Keyword}`{Suggestions.DidYouMean(layer.Keyword, candidates)}");
+                        }
+                        break;
+                    case RepeatSyntax repeat:
+                        Lint(repeat.Body.Elements, 0);
+                        break;
+                    case MergeSyntax merge:
+                        foreach (var branch in merge.Branches) Lint(branch.Elements, 0);
+                        break;
+                    case ResidualSyntax residual:
+                        Lint(residual.Body.Elements, 0);
+                        if (residual.Shortcut != null) Lint(residual.Shortcut.Elements, 0);
+                        break;
+                }
+            }
         }
 
         private Node? Misplaced(SourceSpan span, string message, Node current)
@@ -357,10 +398,15 @@ internal sealed class Checker
         private Node? WalkMerge(MergeSyntax merge, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
         {
             var ends = new List<Node>();
-            foreach (var branch in merge.Branches)
+            for (int b = 0; b < merge.Branches.Count; b++)
             {
+                var branch = merge.Branches[b];
                 var end = branch.Elements.Count == 0 ? current : Walk(branch.Elements, env, current, scope);
-                if (end == null) return null;
+                if (end == null)
+                {
+                    if (!_aborted) for (int rest = b + 1; rest < merge.Branches.Count; rest++) Lint(merge.Branches[rest].Elements, 0);
+                    return null;
+                }
                 ends.Add(end.Value);
             }
             string keyword = merge.Kind == MergeKind.Concat ? "concat" : "add";
@@ -416,7 +462,11 @@ internal sealed class Checker
         private Node? WalkResidual(ResidualSyntax residual, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
         {
             var body = residual.Body.Elements.Count == 0 ? current : Walk(residual.Body.Elements, env, current, scope);
-            if (body == null) return null;
+            if (body == null)
+            {
+                if (!_aborted && residual.Shortcut != null) Lint(residual.Shortcut.Elements, 0);
+                return null;
+            }
             Node? shortcut = residual.Shortcut == null || residual.Shortcut.Elements.Count == 0 ? current : Walk(residual.Shortcut.Elements, env, current, scope);
             if (shortcut == null) return null;
             var bodyShape = body.Value.Shape;

@@ -336,6 +336,19 @@ internal sealed class Parser
             if (rest == null) return null;
             parts.AddRange(rest.Parts);
         }
+        // `p1×2`: the word ends at `×`, which the lexer makes a separate token; `×` means `x`.
+        while (Current.Is(TokenKind.Times) && Current.Start == Previous.End)
+        {
+            var times = Advance();
+            if (!(StartsValue() && Current.Start == times.End))
+            {
+                Report(DiagnosticDescriptors.BadNumber, times, $"expected a number after `{times.Text}` in a dimension literal");
+                return null;
+            }
+            var next = ParseValue("a dimension");
+            if (next == null) return null;
+            parts.Add(next);
+        }
         var nameSpan = _source.Span(word.Start, letters);
         var valueSpan = _source.Span(word.Start + letters, Previous.End - word.Start - letters);
         return new OptionSyntax(text.Substring(0, letters).ToLowerInvariant(), nameSpan, new DimsSyntax(parts, valueSpan), SpanOf(word).Union(SpanOf(Previous)));

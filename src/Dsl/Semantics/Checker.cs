@@ -388,9 +388,13 @@ internal sealed class Checker
             if (!_checker._evaluator.TryInteger(repeat.Count.Parts[0], env, "the repeat count", 1, MaxRepeat, out int count)) return null;
             for (int i = 1; i <= count; i++)
             {
+                int layersBefore = _drafts.Count;
                 var next = Walk(repeat.Body.Elements, env, current, scope with { Suffix = scope.Suffix + "_" + i });
                 if (next == null) return null;
                 current = next.Value;
+                // A body that adds no layers (empty, or calls of empty blocks) does the same nothing every
+                // time: stop, or nested repeats of it spin for count^depth iterations.
+                if (_drafts.Count == layersBefore) break;
             }
             return current;
         }

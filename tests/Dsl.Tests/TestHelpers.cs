@@ -63,23 +63,29 @@ internal static class T
         Assert.Equal(LineColumn(text, s.Start + s.Length), (s.EndLine, s.EndColumn));
     }
 
+    [ThreadStatic] private static string? _mappedText;
+    [ThreadStatic] private static (int Line, int Column)[]? _map;
+
+    /// <summary>0-based line and column of an offset, worked out independently of SourceText: a line
+    /// ends after \n, after \r\n, or after a lone \r. Cached per text (fuzz cases have many diagnostics).</summary>
     public static (int, int) LineColumn(string text, int offset)
     {
-        int line = 0, lineStart = 0;
-        for (int i = 0; i < offset; i++)
+        if (!ReferenceEquals(text, _mappedText) || _map == null)
         {
-            char c = text[i];
-            if (c == '\r')
+            var map = new (int, int)[text.Length + 1];
+            int line = 0, column = 0;
+            for (int i = 0; i <= text.Length; i++)
             {
-                if (i + 1 < text.Length && text[i + 1] == '\n')
-                {
-                    if (i + 1 == offset) return (line, i - lineStart + 1); // between \r and \n: still on the line
-                    i++;
-                }
-                line++; lineStart = i + 1;
+                map[i] = (line, column);
+                if (i == text.Length) break;
+                char c = text[i];
+                bool crlf = c == '\r' && i + 1 < text.Length && text[i + 1] == '\n';
+                if (c == '\n' || (c == '\r' && !crlf)) { line++; column = 0; }
+                else column++;
             }
-            else if (c == '\n') { line++; lineStart = i + 1; }
+            _map = map;
+            _mappedText = text;
         }
-        return (line, offset - lineStart);
+        return _map[offset];
     }
 }

@@ -45,15 +45,24 @@ internal sealed class Checker
         // Syntax errors were reported by the parser; the recovered tree may lack the broken line, so a
         // network with one in its text (or in a block it uses) must not become a model that
         // silently differs from what was written.
+        // A declaration's text runs to the next `network`/`block` keyword at the start of a line,
+        // including declarations the parser could not read (their errors are theirs, not the previous one's).
         var syntaxErrors = _diagnostics.Where(d => d.IsError).Select(d => d.Span.Start).ToList();
-        var declarations = _file.Networks.Select(n => (Start: n.Span.Start, Key: (object)n))
-            .Concat(_file.Blocks.Select(b => (Start: b.Span.Start, Key: (object)b)))
-            .OrderBy(d => d.Start).ToList();
-        for (int i = 0; i < declarations.Count; i++)
+        if (syntaxErrors.Count > 0)
         {
-            int start = declarations[i].Start;
-            int end = i + 1 < declarations.Count ? declarations[i + 1].Start : int.MaxValue;
-            if (syntaxErrors.Any(e => e >= start && e < end)) _brokenDeclarations.Add(declarations[i].Key);
+            var tokens = Lexer.Tokenize(_source.Text);
+            var starts = new List<int>();
+            for (int i = 0; i + 1 < tokens.Count; i++)
+                if ((tokens[i].IsKeyword("network") || tokens[i].IsKeyword("block")) && tokens[i + 1].Is(TokenKind.Identifier) &&
+                    (i == 0 || tokens[i - 1].Is(TokenKind.Newline)))
+                    starts.Add(tokens[i].Start);
+            var declarations = _file.Networks.Select(n => (Start: n.Span.Start, Key: (object)n))
+                .Concat(_file.Blocks.Select(b => (Start: b.Span.Start, Key: (object)b)));
+            foreach (var (start, key) in declarations)
+            {
+                int end = starts.Where(s => s > start).DefaultIfEmpty(int.MaxValue).Min();
+                if (syntaxErrors.Any(e => e >= start && e < end)) _brokenDeclarations.Add(key);
+            }
         }
 
         foreach (var block in _file.Blocks)

@@ -28,6 +28,7 @@ internal sealed class Checker
     private readonly Evaluator _evaluator;
     private readonly LayerFactory _factory;
     private readonly Dictionary<string, BlockSyntax> _blocks = new();
+    private readonly HashSet<object> _brokenDeclarations = new();
 
     public Checker(string path, SourceText source, FileSyntax file, List<CnnDiagnostic> diagnostics)
     {
@@ -41,6 +42,29 @@ internal sealed class Checker
 
     public List<NetworkModel> Check()
     {
+        // Syntax errors were reported by the parser; the recovered tree may lack the broken line, so a
+        // network with one in its text (or in a block it uses) must not become a model that
+        // silently differs from what was written.
+        // A declaration's text runs to the next `network`/`block` keyword at the start of a line,
+        // including declarations the parser could not read (their errors are theirs, not the previous one's).
+        var syntaxErrors = _diagnostics.Where(d => d.IsError).Select(d => d.Span.Start).ToList();
+        if (syntaxErrors.Count > 0)
+        {
+            var tokens = Lexer.Tokenize(_source.Text);
+            var starts = new List<int>();
+            for (int i = 0; i + 1 < tokens.Count; i++)
+                if ((tokens[i].IsKeyword("network") || tokens[i].IsKeyword("block")) && tokens[i + 1].Is(TokenKind.Identifier) &&
+                    (i == 0 || tokens[i - 1].Is(TokenKind.Newline)))
+                    starts.Add(tokens[i].Start);
+            var declarations = _file.Networks.Select(n => (Start: n.Span.Start, Key: (object)n))
+                .Concat(_file.Blocks.Select(b => (Start: b.Span.Start, Key: (object)b)));
+            foreach (var (start, key) in declarations)
+            {
+                int end = starts.Where(s => s > start).DefaultIfEmpty(int.MaxValue).Min();
+                if (syntaxErrors.Any(e => e >= start && e < end)) _brokenDeclarations.Add(key);
+            }
+        }
+
         foreach (var block in _file.Blocks)
         {
             if (_blocks.TryGetValue(block.Name, out var earlier))
@@ -57,13 +81,8 @@ internal sealed class Checker
 
         var networks = new List<NetworkModel>();
         var names = new Dictionary<string, NetworkSyntax>(StringComparer.Ordinal);
-        var syntaxErrors = _diagnostics.Where(d => d.IsError).Select(d => d.Span.Start).ToList();
-        var declarationStarts = _file.Networks.Select(n => n.Span.Start).Concat(_file.Blocks.Select(b => b.Span.Start)).OrderBy(s => s).ToList();
         foreach (var network in _file.Networks)
         {
-            // A network whose own lines hold a syntax error generates nothing, even if the parser recovered.
-            int end = declarationStarts.Where(s => s > network.Span.Start).DefaultIfEmpty(int.MaxValue).Min();
-            bool brokenSyntax = syntaxErrors.Any(s => s >= network.Span.Start && s < end);
             if (names.TryGetValue(network.Name, out var earlier))
             {
                 Report(DiagnosticDescriptors.DuplicateNetworkName, network.NameSpan, $"network `{network.Name}` is already defined on line {earlier.NameSpan.StartLine + 1}");
@@ -71,8 +90,10 @@ internal sealed class Checker
             }
             names[network.Name] = network;
             int errorsBefore = _diagnostics.Count(d => d.IsError);
-            var model = new NetworkElaboration(this, network).Run();
-            if (model != null && !brokenSyntax && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
+            var elaboration = new NetworkElaboration(this, network);
+            var model = elaboration.Run();
+            bool broken = _brokenDeclarations.Contains(network) || elaboration.UsesBrokenBlock;
+            if (model != null && !broken && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
         }
         return networks;
     }
@@ -96,6 +117,9 @@ internal sealed class Checker
         public string? Label;
         public SourceSpan LabelSpan;
         public string Name = string.Empty;
+
+        /// <summary>The enclosing block instances' prefix (<c>stage2.</c>), so auto names stay inside their block.</summary>
+        public string Prefix = string.Empty;
     }
 
     private sealed class NetworkElaboration
@@ -106,6 +130,9 @@ internal sealed class Checker
         private readonly List<string> _blockStack = new();
         private readonly Dictionary<string, int> _blockInstances = new();
         private bool _aborted;
+
+        /// <summary>True when an expanded block had a syntax error in its text.</summary>
+        public bool UsesBrokenBlock { get; private set; }
 
         public NetworkElaboration(Checker checker, NetworkSyntax network)
         {
@@ -155,6 +182,12 @@ internal sealed class Checker
 
             var end = Walk(layers, NoParameters, new Node(-1, inputShape, "the network input"), Scope.Root);
             if (end == null || _aborted) return null;
+            if (_drafts.Count == 0)
+            {
+                // Blocks or repeats whose bodies are empty: nothing to generate (and no last layer to read).
+                _checker.Report(DiagnosticDescriptors.EmptyNetwork, _network.NameSpan, $"network `{_network.Name}` has no layers: its blocks expand to nothing");
+                return null;
+            }
             if (!AssignNames()) return null;
             return Assemble(inputShape, budgets);
         }
@@ -199,7 +232,7 @@ internal sealed class Checker
                 };
                 if (next == null)
                 {
-                    if (!_aborted) CheckWithoutShapes(elements, index + 1, env);
+                    if (!_aborted) Lint(elements, index + 1);
                     return null;
                 }
                 current = next.Value;
@@ -207,36 +240,37 @@ internal sealed class Checker
             return current;
         }
 
-        /// <summary>After a shape error the shapes downstream are unknown, but the rest of the
-        /// sequence can still be checked for unknown layers, options and blocks, so that a file
-        /// reports all its mistakes at once.</summary>
-        private void CheckWithoutShapes(IReadOnlyList<ElementSyntax> elements, int from, IReadOnlyDictionary<string, long> env)
+        /// <summary>After an error the shapes further on are unknown, but unknown layers and options
+        /// (CNN1002, CNN1003) need no shapes: report them too, so one build lists every misspelling.</summary>
+        private void Lint(IReadOnlyList<ElementSyntax> elements, int from)
         {
             for (int i = from; i < elements.Count; i++)
             {
                 switch (elements[i])
                 {
-                    case LayerSyntax layer when LayerCatalog.TryGet(layer.Keyword, out var info):
-                        LayerOptions.Read(layer, info, env, _checker._evaluator, _checker._diagnostics);
-                        break;
-                    case LayerSyntax layer when !_checker._blocks.ContainsKey(layer.Keyword):
-                        var candidates = LayerCatalog.Keywords.Concat(_checker._blocks.Keys).Concat(LayerCatalog.StructureKeywords);
-                        _checker.Report(DiagnosticDescriptors.UnknownLayer, layer.KeywordSpan,
-                            $"unknown layer `{layer.Keyword}`{Suggestions.DidYouMean(layer.Keyword, candidates)}");
-                        break;
-                    case BlockCallSyntax call when !_checker._blocks.ContainsKey(call.Name):
-                        _checker.Report(DiagnosticDescriptors.UnknownBlock, call.NameSpan,
-                            $"unknown block `{call.Name}`{Suggestions.DidYouMean(call.Name, _checker._blocks.Keys.Concat(LayerCatalog.Keywords))}");
+                    case LayerSyntax layer:
+                        if (LayerCatalog.TryGet(layer.Keyword, out var info))
+                        {
+                            foreach (var option in layer.Options)
+                                if (Array.IndexOf(info.Options, option.Name) < 0)
+                                    _checker._diagnostics.Add(DiagnosticDescriptors.UnknownOption.Create(option.NameSpan, LayerOptions.UnknownOptionMessage(info, option.Name)));
+                        }
+                        else if (!_checker._blocks.ContainsKey(layer.Keyword))
+                        {
+                            var candidates = LayerCatalog.Keywords.Concat(_checker._blocks.Keys).Concat(LayerCatalog.StructureKeywords);
+                            _checker.Report(DiagnosticDescriptors.UnknownLayer, layer.KeywordSpan,
+                                $"unknown layer `{layer.Keyword}`{Suggestions.DidYouMean(layer.Keyword, candidates)}");
+                        }
                         break;
                     case RepeatSyntax repeat:
-                        CheckWithoutShapes(repeat.Body.Elements, 0, env);
+                        Lint(repeat.Body.Elements, 0);
                         break;
                     case MergeSyntax merge:
-                        foreach (var branch in merge.Branches) CheckWithoutShapes(branch.Elements, 0, env);
+                        foreach (var branch in merge.Branches) Lint(branch.Elements, 0);
                         break;
                     case ResidualSyntax residual:
-                        CheckWithoutShapes(residual.Body.Elements, 0, env);
-                        if (residual.Shortcut != null) CheckWithoutShapes(residual.Shortcut.Elements, 0, env);
+                        Lint(residual.Body.Elements, 0);
+                        if (residual.Shortcut != null) Lint(residual.Shortcut.Elements, 0);
                         break;
                 }
             }
@@ -266,11 +300,11 @@ internal sealed class Checker
             }
             var model = _checker._factory.Build(layer, info, env, current.Shape, current.Origin);
             if (model == null) return null;
-            return Add(model with { Inputs = EquatableArray.From(current.Index) }, layer.Span, layer.Label == null ? null : scope.Prefix + layer.Label + scope.Suffix, layer.LabelSpan,
+            return Add(model with { Inputs = EquatableArray.From(current.Index) }, layer.Span, layer.Label == null ? null : scope.Prefix + layer.Label + scope.Suffix, layer.LabelSpan, scope.Prefix,
                 $"after `{model.Definition}` on line {layer.Span.StartLine + 1}");
         }
 
-        private Node? Add(LayerModel model, SourceSpan span, string? label, SourceSpan labelSpan, string origin)
+        private Node? Add(LayerModel model, SourceSpan span, string? label, SourceSpan labelSpan, string prefix, string origin)
         {
             if (_drafts.Count >= MaxLayers)
             {
@@ -278,7 +312,7 @@ internal sealed class Checker
                 _aborted = true;
                 return null;
             }
-            var draft = new Draft { Model = model with { Index = _drafts.Count }, Span = span, Label = label, LabelSpan = labelSpan };
+            var draft = new Draft { Model = model with { Index = _drafts.Count }, Span = span, Label = label, LabelSpan = labelSpan, Prefix = prefix };
             _drafts.Add(draft);
             return new Node(draft.Model.Index, model.OutputShape, origin);
         }
@@ -293,6 +327,7 @@ internal sealed class Checker
                 _checker.Report(LayerCatalog.TryGet(name, out _) ? DiagnosticDescriptors.BadArgument : DiagnosticDescriptors.UnknownBlock, nameSpan, message);
                 return null;
             }
+            if (_checker._brokenDeclarations.Contains(block)) UsesBrokenBlock = true;
             if (_blockStack.Contains(name))
             {
                 int start = _blockStack.IndexOf(name);
@@ -362,9 +397,13 @@ internal sealed class Checker
             if (!_checker._evaluator.TryInteger(repeat.Count.Parts[0], env, "the repeat count", 1, MaxRepeat, out int count)) return null;
             for (int i = 1; i <= count; i++)
             {
+                int layersBefore = _drafts.Count;
                 var next = Walk(repeat.Body.Elements, env, current, scope with { Suffix = scope.Suffix + "_" + i });
                 if (next == null) return null;
                 current = next.Value;
+                // A body that adds no layers (empty, or calls of empty blocks) does the same nothing every
+                // time: stop, or nested repeats of it spin for count^depth iterations.
+                if (_drafts.Count == layersBefore) break;
             }
             return current;
         }
@@ -372,10 +411,15 @@ internal sealed class Checker
         private Node? WalkMerge(MergeSyntax merge, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
         {
             var ends = new List<Node>();
-            foreach (var branch in merge.Branches)
+            for (int b = 0; b < merge.Branches.Count; b++)
             {
+                var branch = merge.Branches[b];
                 var end = branch.Elements.Count == 0 ? current : Walk(branch.Elements, env, current, scope);
-                if (end == null) return null;
+                if (end == null)
+                {
+                    if (!_aborted) for (int rest = b + 1; rest < merge.Branches.Count; rest++) Lint(merge.Branches[rest].Elements, 0);
+                    return null;
+                }
                 ends.Add(end.Value);
             }
             string keyword = merge.Kind == MergeKind.Concat ? "concat" : "add";
@@ -425,13 +469,17 @@ internal sealed class Checker
                 InputShape = ends[0].Shape,
                 OutputShape = output,
             };
-            return Add(model, merge.KeywordSpan, null, default, $"after the `{keyword}` on line {merge.Span.StartLine + 1}");
+            return Add(model, merge.KeywordSpan, null, default, scope.Prefix, $"after the `{keyword}` on line {merge.Span.StartLine + 1}");
         }
 
         private Node? WalkResidual(ResidualSyntax residual, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
         {
             var body = residual.Body.Elements.Count == 0 ? current : Walk(residual.Body.Elements, env, current, scope);
-            if (body == null) return null;
+            if (body == null)
+            {
+                if (!_aborted && residual.Shortcut != null) Lint(residual.Shortcut.Elements, 0);
+                return null;
+            }
             Node? shortcut = residual.Shortcut == null || residual.Shortcut.Elements.Count == 0 ? current : Walk(residual.Shortcut.Elements, env, current, scope);
             if (shortcut == null) return null;
             var bodyShape = body.Value.Shape;
@@ -452,7 +500,7 @@ internal sealed class Checker
                 InputShape = bodyShape,
                 OutputShape = bodyShape,
             };
-            return Add(model, residual.KeywordSpan, null, default, $"after the `residual` on line {residual.Span.StartLine + 1}");
+            return Add(model, residual.KeywordSpan, null, default, scope.Prefix, $"after the `residual` on line {residual.Span.StartLine + 1}");
         }
 
         private static string SuggestShortcut(TensorShape from, TensorShape to)
@@ -495,7 +543,8 @@ internal sealed class Checker
             var counters = new Dictionary<string, int>();
             foreach (var draft in _drafts.Where(d => d.Label == null))
             {
-                string kind = LayerCatalog.KindName(draft.Model.Kind);
+                // Counted per block instance: `stage2.conv1`, `stage2.conv2`, then `stage3.conv1`.
+                string kind = draft.Prefix + LayerCatalog.KindName(draft.Model.Kind);
                 counters.TryGetValue(kind, out int n);
                 string name;
                 do { name = kind + (++n); } while (taken.ContainsKey(name));

@@ -505,7 +505,17 @@ internal sealed class LayerFactory
             long lastRead = (long)(output[i + 1] - 1) * stride[i] + (long)dilation[i] * (kernel[i] - 1);
             long lastReal = padBefore[i] + (long)c.Input.Spatial(i) - 1;
             if (lastRead >= lastReal) continue;
-            long count = lastReal - lastRead;
+            // Only the taps of the window the floor dropped count: rows that a kernel smaller than
+            // its stride (conv 1x1 s2) skips everywhere are a property of the layer, not of the edge.
+            long next = (long)output[i + 1] * stride[i];
+            long count = 0;
+            for (long k = 0; k < kernel[i]; k++)
+            {
+                long tap = next + k * dilation[i];
+                if (tap > lastReal) break;
+                if (tap > lastRead) count++;
+            }
+            if (count == 0) continue;
             string unit = rank == 1 ? "element" : i == rank - 1 ? "column" : i == rank - 2 ? "row" : "slice";
             dropped.Add($"{count} {unit}{Plural((int)count)}");
         }

@@ -33,10 +33,7 @@ internal sealed class LayerOptions
             string name = option.Name;
             if (System.Array.IndexOf(info.Options, name) < 0)
             {
-                string message = info.Options.Length == 0
-                    ? $"`{info.Canonical}` takes no options, but `{name}` was given"
-                    : $"unknown option `{name}` for `{info.Canonical}`{Suggestions.DidYouMean(name, info.Options)} (options: {string.Join(", ", info.Options)})";
-                diagnostics.Add(DiagnosticDescriptors.UnknownOption.Create(option.NameSpan, message));
+                diagnostics.Add(DiagnosticDescriptors.UnknownOption.Create(option.NameSpan, UnknownOptionMessage(info, name)));
                 ok = false;
                 continue;
             }
@@ -106,6 +103,10 @@ internal sealed class LayerOptions
         }
         return ok ? options : null;
     }
+
+    public static string UnknownOptionMessage(LayerInfo info, string name) => info.Options.Length == 0
+        ? $"`{info.Canonical}` takes no options, but `{name}` was given"
+        : $"unknown option `{name}` for `{info.Canonical}`{Suggestions.DidYouMean(name, info.Options)} (options: {string.Join(", ", info.Options)})";
 
     private static string Group(string name) => name switch
     {

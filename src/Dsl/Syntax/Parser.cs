@@ -119,7 +119,7 @@ internal sealed class Parser
         if (!Current.Is(TokenKind.Identifier))
         {
             Report(DiagnosticDescriptors.UnexpectedToken, Current, $"expected the block's name after `block` but found {Current.Describe()}");
-            SkipToLineEnd();
+            SkipBrokenDeclaration();
             return null;
         }
         var name = Advance();
@@ -132,7 +132,7 @@ internal sealed class Parser
                 if (!Current.Is(TokenKind.Identifier))
                 {
                     Report(DiagnosticDescriptors.UnexpectedToken, Current, $"expected a parameter name or `)` but found {Current.Describe()}");
-                    SkipToLineEnd();
+                    SkipBrokenDeclaration();
                     return null;
                 }
                 var parameter = Advance();
@@ -141,14 +141,14 @@ internal sealed class Parser
                 {
                     Advance();
                     defaultValue = ParseValue("a default value");
-                    if (defaultValue == null) { SkipToLineEnd(); return null; }
+                    if (defaultValue == null) { SkipBrokenDeclaration(); return null; }
                 }
                 parameters.Add(new BlockParameterSyntax(parameter.Text, SpanOf(parameter), defaultValue));
                 if (Current.Is(TokenKind.Comma)) { Advance(); continue; }
                 if (!Current.Is(TokenKind.RightParen))
                 {
                     Report(DiagnosticDescriptors.UnexpectedToken, Current, $"expected `,` or `)` in the parameter list but found {Current.Describe()}");
-                    SkipToLineEnd();
+                    SkipBrokenDeclaration();
                     return null;
                 }
             }
@@ -335,6 +335,19 @@ internal sealed class Parser
             var rest = ParseDims("a dimension");
             if (rest == null) return null;
             parts.AddRange(rest.Parts);
+        }
+        // `p1×2`: the word ends at `×`, which the lexer makes a separate token; `×` means `x`.
+        while (Current.Is(TokenKind.Times) && Current.Start == Previous.End)
+        {
+            var times = Advance();
+            if (!(StartsValue() && Current.Start == times.End))
+            {
+                Report(DiagnosticDescriptors.BadNumber, times, $"expected a number after `{times.Text}` in a dimension literal");
+                return null;
+            }
+            var next = ParseValue("a dimension");
+            if (next == null) return null;
+            parts.Add(next);
         }
         var nameSpan = _source.Span(word.Start, letters);
         var valueSpan = _source.Span(word.Start + letters, Previous.End - word.Start - letters);
@@ -675,6 +688,43 @@ internal sealed class Parser
             {
                 if (level == 0) return;
                 level--;
+            }
+            Advance();
+        }
+    }
+
+    /// <summary>After an error in a block header: skip the header and, when it opens a body (on its
+    /// line or the next), the whole body up to its closing brace, so the body's lines are not reported
+    /// again as stray top-level text. Stops early at the next declaration.</summary>
+    private void SkipBrokenDeclaration()
+    {
+        int level = 0;
+        bool opened = false;
+        while (!Current.Is(TokenKind.EndOfFile))
+        {
+            if (Current.Is(TokenKind.Newline))
+            {
+                if (!opened)
+                {
+                    int save = _position;
+                    SkipNewlines();
+                    if (Current.Is(TokenKind.LeftBrace)) continue;
+                    _position = save;
+                    return;
+                }
+                Advance();
+                if (IsDeclarationStart("network") || IsDeclarationStart("block")) return;
+                continue;
+            }
+            if (Current.Is(TokenKind.LeftBrace))
+            {
+                level++;
+                opened = true;
+            }
+            else if (Current.Is(TokenKind.RightBrace) && opened && --level == 0)
+            {
+                Advance();
+                return;
             }
             Advance();
         }

@@ -12,7 +12,15 @@ public class RepositoryModelsTests
         throw new InvalidOperationException("CnnDsl.sln not found");
     }
 
-    public static TheoryData<string> Folders() => new() { "examples", Path.Combine("tests", "References") };
+    /// <summary>Each example project and the reference cases compile as separate consumer projects
+    /// (two examples may both define LeNet5).</summary>
+    public static TheoryData<string> Folders()
+    {
+        var data = new TheoryData<string> { Path.Combine("tests", "References") };
+        foreach (var project in Directory.GetDirectories(Path.Combine(RepositoryRoot(), "examples")).OrderBy(d => d))
+            data.Add(Path.Combine("examples", Path.GetFileName(project)));
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(Folders))]

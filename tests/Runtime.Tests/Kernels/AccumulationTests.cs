@@ -4,6 +4,10 @@ using static CnnDsl.Runtime.Tests.Kernels.KernelTestUtil;
 
 namespace CnnDsl.Runtime.Tests.Kernels;
 
+// The runtime's layer types share these names; the tests mean the kernels.
+using Dense = CnnDsl.Runtime.Kernels.Dense;
+using BatchNorm = CnnDsl.Runtime.Kernels.BatchNorm;
+
 /// <summary>
 /// Backward kernels must add into their gradient outputs (the caller zeroes them once, and
 /// branches such as add/concat sum their gradients). Calling a backward twice must give exactly

@@ -5,6 +5,10 @@ using CrossEntropy = CnnDsl.Runtime.Kernels.Loss;
 
 namespace CnnDsl.Runtime.Tests.Kernels;
 
+// The runtime's layer types share these names; the tests mean the kernels.
+using Dense = CnnDsl.Runtime.Kernels.Dense;
+using BatchNorm = CnnDsl.Runtime.Kernels.BatchNorm;
+
 public class ActivationTests
 {
     private delegate void ForwardFn(double[] x, double[] y);

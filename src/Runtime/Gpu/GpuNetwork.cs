@@ -172,9 +172,10 @@ public sealed class GpuNetwork : IDisposable
 
     private FView Grad(int producer, int batch) => V(_activationGradients!, (long)_plan.OffsetOf(producer) * batch, (long)_plan.SizeOf(producer) * batch);
 
-    private FView P(int offset, int length) => offset < 0 ? _dummy.View.AsContiguous() : V(_parameters, offset, length);
+    // a parameter view runs from its offset to the end of the arena (kernels index within their tensor)
+    private FView P(int offset, int length) => offset < 0 ? _dummy.View.AsContiguous() : V(_parameters, offset, _plan.ParameterElements - offset);
 
-    private FView PG(int offset, int length) => offset < 0 ? _dummy.View.AsContiguous() : V(_gradients, offset, length);
+    private FView PG(int offset, int length) => offset < 0 ? _dummy.View.AsContiguous() : V(_gradients, offset, _plan.ParameterElements - offset);
 
     private void CheckBatch(int batch, int inputLength)
     {
@@ -230,15 +231,21 @@ public sealed class GpuNetwork : IDisposable
     /// <summary>Forward, loss, backward and one optimizer step, all on the device; returns the mean loss.
     /// <paramref name="optimizer"/> describes the update (<see cref="Sgd"/>, <see cref="Adam"/>,
     /// <see cref="AdamW"/>; its <see cref="IOptimizer.LearningRate"/> is read every step, so schedules
-    /// work); its state (momentum, moments) lives on the device, not in the object.</summary>
+    /// work); its state (momentum, moments) lives on the device, not in the object, and starts fresh
+    /// whenever a different optimizer object (or new parameters) arrives.</summary>
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batch, IOptimizer optimizer)
     {
         if (optimizer is null) throw new ArgumentNullException(nameof(optimizer));
         if (optimizer is not (Sgd or Adam))
             throw new NotSupportedException($"The GPU back end implements Sgd, Adam and AdamW; {optimizer.GetType().Name} has no device kernel.");
-        if (_optimizerKind is null) _optimizerKind = optimizer;
-        else if (_optimizerKind.GetType() != optimizer.GetType())
-            throw new InvalidOperationException("The device keeps one optimizer's state; use the same optimizer type every step.");
+        if (!ReferenceEquals(_optimizerKind, optimizer))
+        {
+            // a new optimizer object starts from fresh state (as a new CPU optimizer would)
+            _optimizer1.View.MemSetToZero();
+            _optimizer2.View.MemSetToZero();
+            _steps = 0;
+            _optimizerKind = optimizer;
+        }
         // Launch everything, then read the two scalars once (one synchronisation per step).
         float loss = ComputeGradientsNoRead(input, labels, batch);
         Step(optimizer);
@@ -314,6 +321,7 @@ public sealed class GpuNetwork : IDisposable
         _optimizer1.View.MemSetToZero();
         _optimizer2.View.MemSetToZero();
         _steps = 0;
+        _optimizerKind = null;
         _a.Synchronize();
     }
 

@@ -78,6 +78,26 @@ public sealed class AgreementTests(CpuAcceleratorFixture fixture, ITestOutputHel
         Assert.True(parts[2] > 0, "gradients flow through the kept units");
     }
 
+    [Fact]
+    public void Conv_and_dense_fuse_the_relu_that_follows_them()
+    {
+        string text = File.ReadAllText(Path.Combine(Harness.RepositoryRoot(), "tests", "References", "lenet5.cnn"));
+        var (compilation, sources) = Harness.Generate(text, """
+            public static class FuseProbe
+            {
+                public static int Run(CnnDsl.Runtime.Gpu.GpuDevice device)
+                {
+                    using var gpu = new Consumer.LeNet5(0).ToDevice(device);
+                    return gpu.Network.FusedActivations;
+                }
+            }
+            """);
+        // conv1, conv2, dense1, dense2 each carry their relu; the last dense (the logits) has none
+        Assert.Equal(4, Harness.Load(compilation, a => (int)a.GetType("FuseProbe")!.GetMethod("Run")!.Invoke(null, new object[] { fixture.Device })!));
+        string gpuPart = sources.Single(s => s.HintName.EndsWith(".Gpu.g.cs")).SourceText.ToString();
+        Assert.Contains("GpuLayerKind.Conv, new global::CnnDsl.Runtime.Gpu.GpuGeometry { C = 1, D = 1, H = 28, W = 28, F = 6", gpuPart);
+    }
+
     private void Check(string text, string className, int batch, bool training)
     {
         var (compilation, _) = Harness.Generate(text, Probe.Source(className, batch, training));

@@ -52,9 +52,18 @@ public static class GpuKernels
     private static bool IsNaN(float v) => v != v;
 #pragma warning restore CS1718
 
+    /// <summary>Relu applied at the end of a fused conv/dense forward (NaN passes, as the CPU relu).</summary>
+    private static float Activate(in GpuGeometry g, float v) =>
+        g.Act == GpuActivation.Relu ? (v > 0f ? v : (IsNaN(v) ? v : 0f)) : v;
+
+    /// <summary>The gradient a fused conv/dense sees at output o: dy of the fused relu masked by its
+    /// output (relu backward: passes where !(y ≤ 0)), or dy itself when nothing is fused.</summary>
+    private static float Grad(in GpuGeometry g, ArrayView<float> dy, ArrayView<float> y, int o) =>
+        g.Act == GpuActivation.Relu ? (!(y[o] <= 0f) ? dy[o] : 0f) : dy[o];
+
     // ---- convolution -------------------------------------------------------------------------
 
-    /// <summary>y[n,f,o] = b[f] + Σ w·x, one thread per output element (N·F·OS).</summary>
+    /// <summary>y[n,f,o] = act(b[f] + Σ w·x), one thread per output element (N·F·OS); act is a fused relu or none.</summary>
     public static void ConvForward(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y)
     {
         var g = sg.Value;
@@ -88,11 +97,11 @@ public static class GpuKernels
                 }
             }
         }
-        y[i] = sum;
+        y[i] = Activate(g, sum);
     }
 
     /// <summary>Zero padding: dx[n,c,p] += Σ dy·w gathered over the outputs that read p (N·C·IS threads).</summary>
-    public static void ConvBackwardDataGather(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx)
+    public static void ConvBackwardDataGather(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> w, ArrayView<float> dx)
     {
         var g = sg.Value;
         int i = index;
@@ -127,7 +136,7 @@ public static class GpuKernels
                         if (tw < 0 || tw % g.SW != 0) continue;
                         int ow = tw / g.SW;
                         if (ow >= g.OW) continue;
-                        sum += dy[dyBase + (od * g.OH + oh) * g.OW + ow] * w[wBase + (kd * g.KH + kh) * g.KW + kw];
+                        sum += Grad(g, dy, y, dyBase + (od * g.OH + oh) * g.OW + ow) * w[wBase + (kd * g.KH + kh) * g.KW + kw];
                     }
                 }
             }
@@ -136,7 +145,7 @@ public static class GpuKernels
     }
 
     /// <summary>Reflect/replicate/circular padding: each output element scatters dy·w to the inputs it read (atomics).</summary>
-    public static void ConvBackwardDataScatter(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx)
+    public static void ConvBackwardDataScatter(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> w, ArrayView<float> dx)
     {
         var g = sg.Value;
         int i = index;
@@ -149,7 +158,7 @@ public static class GpuKernels
         int inSpatial = g.InSpatial;
         int xBase = (n * g.C + gi * cg) * inSpatial;
         int wBase = f * cg * g.KernelVolume;
-        float d = dy[i];
+        float d = Grad(g, dy, y, i);
         for (int c = 0; c < cg; c++)
         for (int kd = 0; kd < g.KD; kd++)
         {
@@ -172,7 +181,7 @@ public static class GpuKernels
     }
 
     /// <summary>dw += Σ dy·x: one thread per (example, weight element), atomically added (N·F·C/g·K threads).</summary>
-    public static void ConvBackwardWeight(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw)
+    public static void ConvBackwardWeight(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dw)
     {
         var g = sg.Value;
         int i = index;
@@ -202,7 +211,7 @@ public static class GpuKernels
                 {
                     int iw = MapPad(ow * g.SW - g.PW + kw * g.DW, g.W, g.Mode);
                     if (iw < 0) continue;
-                    sum += dy[dyRow + ow] * x[xRow + iw];
+                    sum += Grad(g, dy, y, dyRow + ow) * x[xRow + iw];
                 }
             }
         }
@@ -210,13 +219,13 @@ public static class GpuKernels
     }
 
     /// <summary>db[f] += Σ dy over one example's plane (N·F threads, atomics).</summary>
-    public static void BiasBackward(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> db)
+    public static void BiasBackward(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> db)
     {
         var g = sg.Value;
         int i = index;
         int outSpatial = g.OutSpatial;
         float sum = 0f;
-        for (int s = 0; s < outSpatial; s++) sum += dy[i * outSpatial + s];
+        for (int s = 0; s < outSpatial; s++) sum += Grad(g, dy, y, i * outSpatial + s);
         Atomic.Add(ref db[i % g.F], sum);
     }
 
@@ -601,21 +610,21 @@ public static class GpuKernels
         int u = i % g.F, n = i / g.F;
         float sum = g.HasBias != 0 ? b[u] : 0f;
         for (int k = 0; k < g.C; k++) sum += w[u * g.C + k] * x[n * g.C + k];
-        y[i] = sum;
+        y[i] = Activate(g, sum);
     }
 
-    public static void DenseBackwardData(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx)
+    public static void DenseBackwardData(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> w, ArrayView<float> dx)
     {
         var g = sg.Value;
         int i = index;
         int k = i % g.C, n = i / g.C;
         float sum = 0f;
-        for (int u = 0; u < g.F; u++) sum += dy[n * g.F + u] * w[u * g.C + k];
+        for (int u = 0; u < g.F; u++) sum += Grad(g, dy, y, n * g.F + u) * w[u * g.C + k];
         dx[i] += sum;
     }
 
     /// <summary>dw[u,k] += Σ_n dy[n,u]·x[n,k]; with k = C (one extra column per unit) db[u] += Σ_n dy[n,u].</summary>
-    public static void DenseBackwardWeight(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, ArrayView<float> db, int batch)
+    public static void DenseBackwardWeight(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dw, ArrayView<float> db, int batch)
     {
         var g = sg.Value;
         int i = index;
@@ -623,12 +632,12 @@ public static class GpuKernels
         float sum = 0f;
         if (k < g.C)
         {
-            for (int n = 0; n < batch; n++) sum += dy[n * g.F + u] * x[n * g.C + k];
+            for (int n = 0; n < batch; n++) sum += Grad(g, dy, y, n * g.F + u) * x[n * g.C + k];
             dw[u * g.C + k] += sum;
         }
         else if (g.HasBias != 0)
         {
-            for (int n = 0; n < batch; n++) sum += dy[n * g.F + u];
+            for (int n = 0; n < batch; n++) sum += Grad(g, dy, y, n * g.F + u);
             db[u] += sum;
         }
     }

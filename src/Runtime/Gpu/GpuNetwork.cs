@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
@@ -17,8 +18,9 @@ using Geo = SpecializedValue<GpuGeometry>;
 internal sealed class GpuKernelSet
 {
     public readonly Action<Index1D, Geo, FView, FView, FView, FView> ConvForward, DenseForward;
-    public readonly Action<Index1D, Geo, FView, FView, FView> ConvBackwardDataGather, ConvBackwardDataScatter, ConvBackwardWeight, DenseBackwardData;
-    public readonly Action<Index1D, Geo, FView, FView> BiasBackward, AvgPoolForward, AdaptiveAvgForward, AdaptiveAvgBackward, ActivationForward, SoftmaxForward, ConcatForward, ConcatBackward;
+    public readonly Action<Index1D, Geo, FView, FView, FView, FView> ConvBackwardDataGather, ConvBackwardDataScatter, ConvBackwardWeight, DenseBackwardData;
+    public readonly Action<Index1D, Geo, FView, FView, FView> BiasBackward;
+    public readonly Action<Index1D, Geo, FView, FView> AvgPoolForward, AdaptiveAvgForward, AdaptiveAvgBackward, ActivationForward, SoftmaxForward, ConcatForward, ConcatBackward;
     public readonly Action<Index1D, Geo, FView, FView, IView> MaxPoolForward, AdaptiveMaxForward, MaxoutForward;
     public readonly Action<Index1D, FView, IView, FView> ArgmaxBackward;
     public readonly Action<Index1D, Geo, FView, FView, FView, FView> AvgPoolBackward, ActivationBackward;
@@ -29,7 +31,7 @@ internal sealed class GpuKernelSet
     public readonly Action<Index1D, Geo, FView, FView, FView, FView, FView, int> BatchNormBackwardData;
     public readonly Action<Index1D, Geo, FView, FView, FView, uint> DropoutForward;
     public readonly Action<Index1D, FView, FView, FView> MultiplyAccumulate;
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView, int> DenseBackwardWeight;
+    public readonly Action<Index1D, Geo, FView, FView, FView, FView, FView, int> DenseBackwardWeight;
     public readonly Action<Index1D, FView, FView> Copy, Accumulate;
     public readonly Action<Index1D, Geo, FView, IView, FView, FView, int> SoftmaxCrossEntropy;
     public readonly Action<Index1D, FView, FView, int> ReduceLoss;
@@ -40,11 +42,11 @@ internal sealed class GpuKernelSet
     {
         ConvForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvForward);
         DenseForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.DenseForward);
-        ConvBackwardDataGather = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.ConvBackwardDataGather);
-        ConvBackwardDataScatter = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.ConvBackwardDataScatter);
-        ConvBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.ConvBackwardWeight);
-        DenseBackwardData = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.DenseBackwardData);
-        BiasBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.BiasBackward);
+        ConvBackwardDataGather = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvBackwardDataGather);
+        ConvBackwardDataScatter = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvBackwardDataScatter);
+        ConvBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvBackwardWeight);
+        DenseBackwardData = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.DenseBackwardData);
+        BiasBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.BiasBackward);
         AvgPoolForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.AvgPoolForward);
         AdaptiveAvgForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.AdaptiveAvgForward);
         AdaptiveAvgBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.AdaptiveAvgBackward);
@@ -65,7 +67,7 @@ internal sealed class GpuKernelSet
         BatchNormBackwardData = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.BatchNormBackwardData);
         DropoutForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, uint>(GpuKernels.DropoutForward);
         MultiplyAccumulate = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView, FView>(GpuKernels.MultiplyAccumulate);
-        DenseBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, int>(GpuKernels.DenseBackwardWeight);
+        DenseBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.DenseBackwardWeight);
         Copy = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView>(GpuKernels.Copy);
         Accumulate = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView>(GpuKernels.Accumulate);
         SoftmaxCrossEntropy = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, IView, FView, FView, int>(GpuKernels.SoftmaxCrossEntropy);
@@ -103,6 +105,10 @@ public sealed class GpuNetwork : IDisposable
     private readonly GpuKernelSet _k;
     private readonly GpuPlan _plan;
     private readonly Geo[] _geo;
+    private readonly Geo _lossGeo;
+    // conv/dense i → the relu layer j it computes too (−1: none); j's own kernels are skipped
+    private readonly int[] _fusedRelu;
+    private readonly bool[] _fusedAway;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _state, _saved, _optimizer1, _optimizer2, _result, _dummy;
     private MemoryBuffer1D<float, Stride1D.Dense>? _activations, _activationGradients, _masks, _perExample;
     private MemoryBuffer1D<int, Stride1D.Dense>? _argmax, _labels;
@@ -121,7 +127,15 @@ public sealed class GpuNetwork : IDisposable
         _a = device.Accelerator;
         _k = GpuKernelSet.For(device);
         _geo = new Geo[plan.Layers.Length];
-        for (int i = 0; i < _geo.Length; i++) _geo[i] = SpecializedValue.New(plan.Layers[i].Geometry);
+        _fusedRelu = FindFusions(plan);
+        _fusedAway = _fusedAwayInit!;
+        for (int i = 0; i < _geo.Length; i++)
+        {
+            var g = plan.Layers[i].Geometry;
+            if (_fusedRelu[i] >= 0) g.Act = GpuActivation.Relu;
+            _geo[i] = SpecializedValue.New(g);
+        }
+        _lossGeo = SpecializedValue.New(new GpuGeometry { C = plan.FlatOutput ? plan.SizeOf(plan.LossProducer) : 1 });
         _parameters = Alloc(plan.ParameterElements);
         _gradients = Alloc(plan.ParameterElements);
         _state = Alloc(plan.StateElements);
@@ -135,6 +149,37 @@ public sealed class GpuNetwork : IDisposable
     }
 
     public GpuPlan Plan => _plan;
+
+    /// <summary>Layers whose relu runs inside the preceding conv/dense kernels (forward and backward).</summary>
+    public int FusedActivations => _fusedRelu.Count(j => j >= 0);
+
+    /// <summary>Conv/dense i fuses relu j = i + 1 when j reads only i, nothing else reads i, and i is not
+    /// the loss's logits: then i's own output is never needed (relu backward needs only j's output).</summary>
+    private int[] FindFusions(GpuPlan plan)
+    {
+        int count = plan.Layers.Length;
+        var readers = new int[count];
+        foreach (var layer in plan.Layers)
+            foreach (int p in layer.Inputs)
+                if (p >= 0) readers[p]++;
+        var fused = new int[count];
+        var away = new bool[count];
+        for (int i = 0; i < count; i++)
+        {
+            fused[i] = -1;
+            var layer = plan.Layers[i];
+            if (layer.Kind is not (GpuLayerKind.Conv or GpuLayerKind.Dense) || i + 1 >= count) continue;
+            var next = plan.Layers[i + 1];
+            if (next.Kind != GpuLayerKind.Activation || next.Geometry.Act != GpuActivation.Relu) continue;
+            if (next.Inputs.Length != 1 || next.Inputs[0] != i || readers[i] != 1 || plan.LossProducer == i) continue;
+            fused[i] = i + 1;
+            away[i + 1] = true;
+        }
+        _fusedAwayInit = away;
+        return fused;
+    }
+
+    private bool[]? _fusedAwayInit;
 
     public GpuDevice Device => _device;
 
@@ -204,6 +249,19 @@ public sealed class GpuNetwork : IDisposable
     /// overwritten on the device (read them with <see cref="CopyGradientsTo"/>). Returns the mean loss.</summary>
     public float ComputeGradients(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batch)
     {
+        LaunchGradients(input, labels, batch);
+        return ReadResult();
+    }
+
+    private float ReadResult()
+    {
+        _result.View.CopyToCPU(ref _scalars[0], 2);
+        LastCorrect = (int)_scalars[1];
+        return _scalars[0];
+    }
+
+    private void LaunchGradients(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batch)
+    {
         CheckBatch(batch, input.Length);
         if (!_plan.FlatOutput)
             throw new NotSupportedException($"TrainStep's classification loss needs a flat output; {_plan.NetworkName} does not have one.");
@@ -219,13 +277,9 @@ public sealed class GpuNetwork : IDisposable
         RunForward(batch, training: true);
         _gradients.View.MemSetToZero();
         _activationGradients!.View.SubView(0, (long)_plan.ActivationElements * batch).MemSetToZero();
-        var lossGeo = SpecializedValue.New(new GpuGeometry { C = classes });
-        _k.SoftmaxCrossEntropy(batch, lossGeo, Act(producer, batch), VI(_labels!, 0, batch), Grad(producer, batch), V(_perExample!, 0, 2L * batch), batch);
+        _k.SoftmaxCrossEntropy(batch, _lossGeo, Act(producer, batch), VI(_labels!, 0, batch), Grad(producer, batch), V(_perExample!, 0, 2L * batch), batch);
         _k.ReduceLoss(1, V(_perExample!, 0, 2L * batch), _result.View.AsContiguous(), batch);
         RunBackward(batch, producer);
-        _result.View.CopyToCPU(ref _scalars[0], 2);
-        LastCorrect = (int)_scalars[1];
-        return _scalars[0];
     }
 
     /// <summary>Forward, loss, backward and one optimizer step, all on the device; returns the mean loss.
@@ -246,19 +300,10 @@ public sealed class GpuNetwork : IDisposable
             _steps = 0;
             _optimizerKind = optimizer;
         }
-        // Launch everything, then read the two scalars once (one synchronisation per step).
-        float loss = ComputeGradientsNoRead(input, labels, batch);
+        // launch everything, then read the two scalars once: one synchronisation per step
+        LaunchGradients(input, labels, batch);
         Step(optimizer);
-        _result.View.CopyToCPU(ref _scalars[0], 2);
-        LastCorrect = (int)_scalars[1];
-        _ = loss;
-        return _scalars[0];
-    }
-
-    private float ComputeGradientsNoRead(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batch)
-    {
-        // ComputeGradients reads back its scalars; the extra synchronisation costs little next to a step
-        return ComputeGradients(input, labels, batch);
+        return ReadResult();
     }
 
     private void Step(IOptimizer optimizer)
@@ -369,12 +414,13 @@ public sealed class GpuNetwork : IDisposable
 
     private void ForwardLayer(int i, int batch, bool training)
     {
+        if (_fusedAway[i]) return;
         var layer = _plan.Layers[i];
         var g = layer.Geometry;
         var geo = _geo[i];
         int x = layer.Inputs[0];
         var xs = Act(x, batch);
-        var y = Act(i, batch);
+        var y = Act(_fusedRelu[i] >= 0 ? _fusedRelu[i] : i, batch);
         int outCount = batch * g.OutElements;
         switch (layer.Kind)
         {
@@ -438,14 +484,17 @@ public sealed class GpuNetwork : IDisposable
 
     private void BackwardLayer(int i, int batch)
     {
+        if (_fusedAway[i]) return;
         var layer = _plan.Layers[i];
         var g = layer.Geometry;
         var geo = _geo[i];
         int x = layer.Inputs[0];
         bool needDx = x >= 0;
         var xs = Act(x, batch);
-        var y = Act(i, batch);
-        var dy = Grad(i, batch);
+        // a fused conv/dense reads the relu's output and gradient (the kernels mask dy by y > 0)
+        int owner = _fusedRelu[i] >= 0 ? _fusedRelu[i] : i;
+        var y = Act(owner, batch);
+        var dy = Grad(owner, batch);
         var dx = Grad(x, batch);
         int outCount = batch * g.OutElements, inCount = batch * g.InElements;
         switch (layer.Kind)
@@ -454,18 +503,18 @@ public sealed class GpuNetwork : IDisposable
             {
                 int cg = g.C / g.Groups;
                 int weights = g.F * cg * g.KernelVolume;
-                _k.ConvBackwardWeight(batch * weights, geo, xs, dy, PG(layer.WeightOffset, weights));
-                if (g.HasBias != 0) _k.BiasBackward(batch * g.F, geo, dy, PG(layer.BiasOffset, g.F));
+                _k.ConvBackwardWeight(batch * weights, geo, xs, dy, y, PG(layer.WeightOffset, weights));
+                if (g.HasBias != 0) _k.BiasBackward(batch * g.F, geo, dy, y, PG(layer.BiasOffset, g.F));
                 if (needDx)
                 {
-                    if (g.Mode == 0) _k.ConvBackwardDataGather(inCount, geo, dy, P(layer.WeightOffset, weights), dx);
-                    else _k.ConvBackwardDataScatter(outCount, geo, dy, P(layer.WeightOffset, weights), dx);
+                    if (g.Mode == 0) _k.ConvBackwardDataGather(inCount, geo, dy, y, P(layer.WeightOffset, weights), dx);
+                    else _k.ConvBackwardDataScatter(outCount, geo, dy, y, P(layer.WeightOffset, weights), dx);
                 }
                 break;
             }
             case GpuLayerKind.Dense:
-                _k.DenseBackwardWeight(g.F * (g.C + 1), geo, xs, dy, PG(layer.WeightOffset, g.F * g.C), PG(layer.BiasOffset, g.F), batch);
-                if (needDx) _k.DenseBackwardData(inCount, geo, dy, P(layer.WeightOffset, g.F * g.C), dx);
+                _k.DenseBackwardWeight(g.F * (g.C + 1), geo, xs, dy, y, PG(layer.WeightOffset, g.F * g.C), PG(layer.BiasOffset, g.F), batch);
+                if (needDx) _k.DenseBackwardData(inCount, geo, dy, y, P(layer.WeightOffset, g.F * g.C), dx);
                 break;
             case GpuLayerKind.MaxPool:
             case GpuLayerKind.AdaptiveMaxPool:

@@ -115,6 +115,7 @@ public sealed class GpuNetwork : IDisposable
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _dummyInt;
     private readonly float[] _scalars = new float[2];
     private int _capacity;
+    private int _trainingBatch;
     private long _steps;
     private uint _dropoutCounter;
     private IOptimizer? _optimizerKind;
@@ -186,6 +187,9 @@ public sealed class GpuNetwork : IDisposable
     /// <summary>Examples the correct-count of the last <see cref="TrainStep"/> or <see cref="ComputeGradients"/> counted.</summary>
     public int LastCorrect { get; private set; }
 
+    /// <summary>Batch size of the last forward pass (0 before the first).</summary>
+    public int LastBatch { get; private set; }
+
     /// <summary>Optimizer steps taken on the device.</summary>
     public long StepCount => _steps;
 
@@ -243,6 +247,35 @@ public sealed class GpuNetwork : IDisposable
         RunForward(batch, training: false);
         int last = _plan.Layers.Length - 1;
         Act(last, batch).SubView(0, (long)batch * _plan.OutputElements).CopyToCPU(ref MemoryMarshal.GetReference(output), (long)batch * _plan.OutputElements);
+    }
+
+    /// <summary>Training-mode forward (batch statistics, dropout) that keeps what <see cref="Backward"/> needs.</summary>
+    public void ForwardTraining(ReadOnlySpan<float> input, Span<float> output, int batch)
+    {
+        CheckBatch(batch, input.Length);
+        if (output.Length < (long)batch * _plan.OutputElements)
+            throw new ArgumentException($"The output holds {output.Length} values; {batch} examples need {(long)batch * _plan.OutputElements}.", nameof(output));
+        EnsureCapacity(batch);
+        Upload(input, batch);
+        RunForward(batch, training: true);
+        CopyLastOutputTo(output, batch);
+    }
+
+    /// <summary>Back-propagates <paramref name="outputGradient"/> (batch × outputs) through the last
+    /// <see cref="ForwardTraining"/>; parameter gradients are overwritten. The network input's gradient
+    /// is not computed on the device.</summary>
+    public void Backward(ReadOnlySpan<float> outputGradient)
+    {
+        int batch = _trainingBatch;
+        if (batch == 0) throw new InvalidOperationException("Backward needs a training-mode forward first: call ForwardTraining.");
+        long n = (long)batch * _plan.OutputElements;
+        if (outputGradient.Length < n) throw new ArgumentException($"The output gradient holds {outputGradient.Length} values; {n} needed.", nameof(outputGradient));
+        int last = _plan.Layers.Length - 1;
+        _gradients.View.MemSetToZero();
+        _activationGradients!.View.SubView(0, (long)_plan.ActivationElements * batch).MemSetToZero();
+        Grad(last, batch).SubView(0, n).CopyFromCPU(ref MemoryMarshal.GetReference(outputGradient), n);
+        RunBackward(batch, last);
+        _a.Synchronize();
     }
 
     /// <summary>Training forward, fused softmax-cross-entropy and backward: parameter gradients are
@@ -404,6 +437,8 @@ public sealed class GpuNetwork : IDisposable
     private void RunForward(int batch, bool training)
     {
         _dropoutCounter++;
+        LastBatch = batch;
+        _trainingBatch = training ? batch : 0;
         for (int i = 0; i < _plan.Layers.Length; i++) ForwardLayer(i, batch, training);
     }
 

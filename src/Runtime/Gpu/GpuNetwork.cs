@@ -104,7 +104,9 @@ public sealed class GpuNetwork : IDisposable
     private readonly Accelerator _a;
     private readonly GpuKernelSet _k;
     private readonly GpuPlan _plan;
+    // backward geometry (never a fused activation) and forward geometry (Act = relu when fused)
     private readonly Geo[] _geo;
+    private readonly Geo[] _forwardGeo;
     private readonly Geo _lossGeo;
     // conv/dense i → the relu layer j it computes too (−1: none); j's own kernels are skipped
     private readonly int[] _fusedRelu;
@@ -128,13 +130,15 @@ public sealed class GpuNetwork : IDisposable
         _a = device.Accelerator;
         _k = GpuKernelSet.For(device);
         _geo = new Geo[plan.Layers.Length];
+        _forwardGeo = new Geo[plan.Layers.Length];
         _fusedRelu = FindFusions(plan);
         _fusedAway = _fusedAwayInit!;
         for (int i = 0; i < _geo.Length; i++)
         {
             var g = plan.Layers[i].Geometry;
-            if (_fusedRelu[i] >= 0) g.Act = GpuActivation.Relu;
             _geo[i] = SpecializedValue.New(g);
+            if (_fusedRelu[i] >= 0) g.Act = GpuActivation.Relu;
+            _forwardGeo[i] = SpecializedValue.New(g);
         }
         _lossGeo = SpecializedValue.New(new GpuGeometry { C = plan.FlatOutput ? plan.SizeOf(plan.LossProducer) : 1 });
         _parameters = Alloc(plan.ParameterElements);
@@ -151,7 +155,7 @@ public sealed class GpuNetwork : IDisposable
 
     public GpuPlan Plan => _plan;
 
-    /// <summary>Layers whose relu runs inside the preceding conv/dense kernels (forward and backward).</summary>
+    /// <summary>Relu layers computed inside the preceding conv/dense forward kernel.</summary>
     public int FusedActivations => _fusedRelu.Count(j => j >= 0);
 
     /// <summary>Conv/dense i fuses relu j = i + 1 when j reads only i, nothing else reads i, and i is not
@@ -452,7 +456,7 @@ public sealed class GpuNetwork : IDisposable
         if (_fusedAway[i]) return;
         var layer = _plan.Layers[i];
         var g = layer.Geometry;
-        var geo = _geo[i];
+        var geo = _forwardGeo[i];
         int x = layer.Inputs[0];
         var xs = Act(x, batch);
         var y = Act(_fusedRelu[i] >= 0 ? _fusedRelu[i] : i, batch);
@@ -519,17 +523,17 @@ public sealed class GpuNetwork : IDisposable
 
     private void BackwardLayer(int i, int batch)
     {
-        if (_fusedAway[i]) return;
+        // Backward is not fused: the relu's own kernel writes the conv/dense output gradient, which the
+        // conv/dense kernels then read once per use. (Masking dy by y inside them — the kernels can, with
+        // Act = relu — doubled their loads and measured slower on the H100.)
         var layer = _plan.Layers[i];
         var g = layer.Geometry;
         var geo = _geo[i];
         int x = layer.Inputs[0];
         bool needDx = x >= 0;
         var xs = Act(x, batch);
-        // a fused conv/dense reads the relu's output and gradient (the kernels mask dy by y > 0)
-        int owner = _fusedRelu[i] >= 0 ? _fusedRelu[i] : i;
-        var y = Act(owner, batch);
-        var dy = Grad(owner, batch);
+        var y = Act(i, batch);
+        var dy = Grad(i, batch);
         var dx = Grad(x, batch);
         int outCount = batch * g.OutElements, inCount = batch * g.InElements;
         switch (layer.Kind)

@@ -47,8 +47,8 @@ internal sealed class OptionsProvider(ImmutableDictionary<string, string> global
 /// <summary>Runs the generator the way the compiler does, offline, and loads what it produced.</summary>
 internal static class Harness
 {
-    /// <summary>Each network yields the contract part and the compute part.</summary>
-    public const int FilesPerNetwork = 2;
+    /// <summary>Each network yields the contract part, the compute part and the GPU part.</summary>
+    public const int FilesPerNetwork = 3;
 
     public const string LeNet5 = """
         network LeNet5

@@ -63,7 +63,7 @@ public class PipelineTests
         var run = Harness.Generate(new[] { new CnnText("/p/models/lenet5.cnn", Harness.LeNet5) }, new[] { Probe });
         run.AssertNoCrash();
         Assert.DoesNotContain(run.Diagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
-        var source = Assert.Single(run.Sources, s => !s.HintName.EndsWith(".Compute.g.cs"));
+        var source = Assert.Single(run.Sources, s => !s.HintName.EndsWith(".Compute.g.cs") && !s.HintName.EndsWith(".Gpu.g.cs"));
         Assert.Equal("lenet5.Consumer.LeNet5.g.cs", source.HintName);
         string text = source.SourceText.ToString();
         Assert.Contains("namespace Consumer", text);

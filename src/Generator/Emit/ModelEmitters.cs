@@ -22,6 +22,7 @@ internal static class ModelEmitters
 {
     public static ImmutableArray<ModelEmitter> All { get; } = ImmutableArray.Create(
         new ModelEmitter("", ContractEmitter.Emit),
-        new ModelEmitter("Compute", ComputeEmitter.Emit)
+        new ModelEmitter("Compute", ComputeEmitter.Emit),
+        new ModelEmitter("Gpu", GpuEmitter.Emit)
     );
 }

@@ -112,7 +112,7 @@ internal static class ComputeEmitter
             _w.Line("private int _capacity;");
             _w.Line("private int _trainingBatch;   // batch of the last training-mode forward, 0 if none");
             _w.Line("private int _lastBatch;");
-            _w.Line("private bool _computeInputGradient = true;");
+            if (SkipsInputGradient) _w.Line("private bool _computeInputGradient = true; // false during TrainStep: nobody reads dL/dinput there");
             _w.Line("private ulong _random;");
             _w.Line();
         }
@@ -332,7 +332,7 @@ internal static class ComputeEmitter
             _w.Line($"    throw new global::System.ArgumentException($\"outputGradient has {{outputGradient.Length}} elements but the last training forward had batch {{batch}} × {{OutputElements}} ({_network.OutputShape}) = {{OutputElements * batch}}.\", nameof(outputGradient));");
             _w.Line("ZeroGradients(batch);");
             _w.Line("outputGradient.CopyTo(new global::System.Span<Real>(_activationGradients, OutputOffset * batch, OutputElements * batch));");
-            _w.Line("_computeInputGradient = true;");
+            if (SkipsInputGradient) _w.Line("_computeInputGradient = true;");
             _w.Line($"RunBackward(batch, {Layers.Count - 1});");
             _w.Close();
             _w.Line();
@@ -373,7 +373,7 @@ internal static class ComputeEmitter
             _w.Line($"// Loss on {where}: logits at activation offset {_layout.OffsetOf(producer)}.");
             _w.Line($"Real loss = K.Loss.SoftmaxCrossEntropy<Real>(new global::System.ReadOnlySpan<Real>(_activations, {_layout.OffsetOf(producer)} * batchSize, {classes} * batchSize), labels,");
             _w.Line($"    new global::System.Span<Real>(_activationGradients, {_layout.OffsetOf(producer)} * batchSize, {classes} * batchSize), batchSize, {classes});");
-            _w.Line("_computeInputGradient = false;");
+            if (SkipsInputGradient) _w.Line("_computeInputGradient = false;");
             _w.Line($"RunBackward(batchSize, {producer});");
             _w.Line("optimizer.Step(_parameterList);");
             _w.Line("return (float)loss;");
@@ -470,6 +470,10 @@ internal static class ComputeEmitter
         private string DX(int producer) => $"G({_layout.OffsetOf(producer)}, {_layout.SizeOf(producer)}, batch)";
 
         /// <summary>An input gradient that only the user can want (the network input) is skipped during TrainStep.</summary>
+        /// <summary>Whether some layer reading the network input can skip its input gradient (conv, dense, batchnorm).</summary>
+        private bool SkipsInputGradient => Layers.Any(l => l.Inputs.Contains(-1) &&
+            l.Kind is LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense or LayerKind.BatchNorm);
+
         private string OptionalDX(int producer) =>
             producer < 0 ? $"(_computeInputGradient ? {DX(producer)} : global::System.Span<Real>.Empty)" : DX(producer);
 

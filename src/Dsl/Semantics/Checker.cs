@@ -286,8 +286,8 @@ internal sealed class Checker
         {
             if (!LayerCatalog.TryGet(layer.Keyword, out var info))
             {
-                if (_checker._blocks.ContainsKey(layer.Keyword) && layer.Argument == null && layer.Options.Count == 0 && layer.Label == null)
-                    return Expand(layer.Keyword, layer.KeywordSpan, Array.Empty<DimsSyntax>(), env, current, scope, layer.Span, null);
+                if (_checker._blocks.ContainsKey(layer.Keyword) && layer.Argument == null && layer.Options.Count == 0)
+                    return Expand(layer.Keyword, layer.KeywordSpan, Array.Empty<DimsSyntax>(), env, current, scope, layer.Span, layer.Label);
                 if (_checker._blocks.ContainsKey(layer.Keyword))
                 {
                     _checker.Report(DiagnosticDescriptors.BadArgument, layer.Span, $"`{layer.Keyword}` is a block: pass its arguments in parentheses, e.g. `{layer.Keyword}(64)`");

@@ -180,6 +180,17 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void A_broken_block_header_is_one_error_and_spares_its_neighbours()
+    {
+        const string text = "network A\ninput 4\nrelu\nblock b(c, {\n  relu\n  tanh\n}\nnetwork B\ninput 4\nrelu\n";
+        var result = T.Compile(text);
+        var error = Assert.Single(result.Diagnostics, d => d.IsError);
+        Assert.Equal("CNN1001", error.Id);
+        T.Span(error, 3, 11, 3, 12);
+        Assert.Equal(new[] { "A", "B" }, result.Networks.Select(n => n.Name));
+    }
+
+    [Fact]
     public void Bad_expression_syntax_is_reported_without_crashing()
     {
         var result = T.Compile("block b(c) {\n  conv 3x3x{c +}\n}\n" + H + "b(4)\n");

@@ -160,6 +160,13 @@ public class LanguageTests
     }
 
     [Fact]
+    public void Labelled_call_of_a_block_without_parameters()
+    {
+        var n = T.Network("block act {\n  bn -> relu\n}\nnetwork N\ninput 4x8x8\nhead: act\ntail: act()\n");
+        Assert.Equal(new[] { "head.batchnorm1", "head.relu1", "tail.batchnorm1", "tail.relu1" }, Names(n));
+    }
+
+    [Fact]
     public void Blocks_may_use_blocks_and_be_declared_after_use()
     {
         var n = T.Network("network N\ninput 4x8x8\nouter(8)\nblock outer(c) {\n  inner({c/2})\n}\nblock inner(c) {\n  conv 1x1x{c}\n}\n");

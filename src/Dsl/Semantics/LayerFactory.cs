@@ -164,7 +164,9 @@ internal sealed class LayerFactory
             kernel = argument.Take(rank).ToArray();
             multiplier = argument.Length == rank + 1 ? argument[rank] : 1;
             groups = channels;
-            filters = checked(channels * multiplier);
+            long depthwiseFilters = (long)channels * multiplier;
+            if (!CheckSize(c, depthwiseFilters)) return null;
+            filters = (int)depthwiseFilters;
         }
         else
         {
@@ -197,13 +199,19 @@ internal sealed class LayerFactory
                 long inSize = input.Spatial(i);
                 long outSize = (inSize + stride[i] - 1) / stride[i];
                 long total = Math.Max((outSize - 1) * stride[i] + (long)dilation[i] * (kernel[i] - 1) + 1 - inSize, 0);
+                if (!CheckPadding(c, total - total / 2)) return null;
                 before[i] = (int)(total / 2);
                 after[i] = (int)(total - total / 2);
             }
         }
         else if (c.Options.PadKeyword is "full")
         {
-            for (int i = 0; i < rank; i++) before[i] = after[i] = checked(dilation[i] * (kernel[i] - 1));
+            for (int i = 0; i < rank; i++)
+            {
+                long full = (long)dilation[i] * (kernel[i] - 1);
+                if (!CheckPadding(c, full)) return null;
+                before[i] = after[i] = (int)full;
+            }
         }
         else if (c.Options.Pad != null)
         {
@@ -224,16 +232,17 @@ internal sealed class LayerFactory
                 return null;
             }
             long size = (padded - span) / stride[i] + 1;
+            if (!CheckSize(c, size)) return null;
             output[i + 1] = (int)size;
         }
         if (c.Options.Mode != PaddingMode.Zeros && !CheckPaddingMode(c, before, after)) return null;
 
         var outShape = TensorShape.Of(output);
         if (!CheckSize(c, outShape.ElementCount)) return null;
-        long kernelVolume = kernel.Aggregate(1L, (a, k) => a * k);
+        long kernelVolume = kernel.Aggregate(1L, (a, k) => SaturatingMultiply(a, k));
         int perGroup = channels / groups;
         bool bias = !c.Options.NoBias;
-        long weights = checked(filters * perGroup * kernelVolume);
+        long weights = SaturatingMultiply(SaturatingMultiply(filters, perGroup), kernelVolume);
         if (!CheckSize(c, weights)) return null;
         var weightShape = new[] { filters, perGroup }.Concat(kernel).ToArray();
         var parameters = new List<ParameterModel>
@@ -320,7 +329,7 @@ internal sealed class LayerFactory
         if (!Expand(c, c.Options.Pad, rank, 0, "padding", out var pad)) return null;
         for (int i = 0; i < rank; i++)
         {
-            if (pad[i] * 2 > window[i])
+            if (pad[i] * 2L > window[i])
             {
                 Report(DiagnosticDescriptors.BadPadding, c.Syntax.Span, $"{c.Info.Canonical} padding {pad[i]} must be at most half the window {window[i]}");
                 return null;
@@ -340,8 +349,10 @@ internal sealed class LayerFactory
             long size = c.Options.Ceil ? (span + stride[i] - 1) / stride[i] + 1 : span / stride[i] + 1;
             // PyTorch's rule: the last window must start inside the input or the left padding.
             if (c.Options.Ceil && (size - 1) * stride[i] >= inSize + pad[i]) size--;
+            if (!CheckSize(c, size)) return null;
             output[i + 1] = (int)size;
         }
+        if (!CheckSize(c, TensorShape.Of(output).ElementCount)) return null;
         double norm = c.Options.Norm ?? 2;
         var definition = new List<string> { c.Info.Canonical + " " + Compact(window) };
         if (!stride.SequenceEqual(window)) definition.Add("s" + Compact(stride));
@@ -469,6 +480,20 @@ internal sealed class LayerFactory
         Report(DiagnosticDescriptors.ShapeTooLarge, c.Syntax.Span,
             $"`{Text(c.Syntax)}` makes a tensor of {elements:N0} elements; at most {MaxElements:N0} are supported");
         return false;
+    }
+
+    private bool CheckPadding(Context c, long pad)
+    {
+        if (pad <= int.MaxValue) return true;
+        Report(DiagnosticDescriptors.ShapeTooLarge, c.Syntax.Span,
+            $"`{Text(c.Syntax)}` needs {pad:N0} elements of padding; at most {int.MaxValue:N0} are supported");
+        return false;
+    }
+
+    internal static long SaturatingMultiply(long a, long b)
+    {
+        if (a == 0 || b == 0) return 0;
+        return a > long.MaxValue / b ? long.MaxValue : a * b;
     }
 
     /// <summary>A per-dimension option: one value for all spatial dimensions or one each.</summary>

@@ -204,7 +204,10 @@ public class LanguageTests
     [Fact]
     public void Repeat_count_limits()
     {
-        Assert.Contains(T.Compile(T.Compile("").Diagnostics.Count == 0 ? "network N\ninput 4\nrepeat 0 { relu }\n" : "").Diagnostics, d => d.Id == "CNN1004");
+        Assert.Contains(T.Compile("network N\ninput 4\nrepeat 0 { relu }\n").Diagnostics, d => d.Id == "CNN1004");
+        var tooMany = T.Single(T.Compile("network N\ninput 4\nrepeat 10001 { relu }\n"), "CNN1004");
+        Assert.Contains("between 1 and 10000", tooMany.Message);
+        T.Span(tooMany, 2, 7, 2, 12);
         var big = T.Compile("network N\ninput 4\nrepeat 100000 { repeat 100000 { relu } }\n");
         Assert.True(big.HasErrors);
         Assert.Empty(big.Networks);

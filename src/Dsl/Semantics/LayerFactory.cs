@@ -313,7 +313,8 @@ internal sealed class LayerFactory
     {
         var need = kernel.Select((k, i) => (long)dilation[i] * (k - 1) + 1 - before[i] - after[i]).Select(n => Math.Max(n, 1));
         bool padded = before.Any(p => p > 0) || after.Any(p => p > 0);
-        string note = padded ? " after padding" : string.Empty;
+        // `need` already subtracts the padding: it is the input size before padding.
+        string note = padded ? " (before its padding)" : string.Empty;
         Report(DiagnosticDescriptors.OutputTooSmall, c.Syntax.Span,
             $"{Text(c.Syntax)} needs at least {string.Join("x", need)} input{note} but gets {c.Input.SpatialText} ({c.Input} {c.Origin})");
     }

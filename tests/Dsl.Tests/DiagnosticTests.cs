@@ -116,6 +116,18 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Output_too_small_with_padding_states_the_unpadded_need()
+    {
+        // conv 7x7 p1 needs 7 after padding, i.e. 7 − 2·1 = 5 before it
+        var d = T.Single(T.Compile("network N\ninput 1x4x4\nconv 7x7x1 p1\n"), "CNN2001");
+        Assert.Contains("needs at least 5x5 input (before its padding) but gets 4x4", d.Message);
+        var pool = T.Single(T.Compile("network N\ninput 1x2x2\nmaxpool 3\n"), "CNN2001");
+        Assert.Contains("maxpool 3 needs at least 3x3 input but gets 2x2", pool.Message);
+        var dilated = T.Single(T.Compile("network N\ninput 1x8x8\nconv 3x3x1 d4\n"), "CNN2001");
+        Assert.Contains("needs at least 9x9 input but gets 8x8", dilated.Message);
+    }
+
+    [Fact]
     public void Stride_warning_only_when_real_pixels_are_dropped()
     {
         // 3x3 s2 p1 on 8: padded 10, out floor(7/2)+1 = 4, windows end at 6+2 = 8 = last real pixel (1+7) → fine

@@ -89,11 +89,13 @@ internal sealed class Checker
                 continue;
             }
             names[network.Name] = network;
-            int errorsBefore = _diagnostics.Count(d => d.IsError);
+            int diagnosticsBefore = _diagnostics.Count;
             var elaboration = new NetworkElaboration(this, network);
             var model = elaboration.Run();
             bool broken = _brokenDeclarations.Contains(network) || elaboration.UsesBrokenBlock;
-            if (model != null && !broken && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
+            bool failed = false;
+            for (int i = diagnosticsBefore; i < _diagnostics.Count; i++) failed |= _diagnostics[i].IsError;
+            if (model != null && !broken && !failed) networks.Add(model);
         }
         return networks;
     }

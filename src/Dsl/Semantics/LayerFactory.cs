@@ -33,6 +33,13 @@ internal sealed class LayerFactory
         if (!ReadArgument(syntax, info, env, out int[]? argument, out double? scalar)) return null;
         var options = LayerOptions.Read(syntax, info, env, _evaluator, _diagnostics);
         if (options == null) return null;
+        if (scalar != null && options.Scalar != null)
+        {
+            var option = syntax.Options.First(o => o.Name == info.Options[0]);
+            Report(DiagnosticDescriptors.DuplicateOption, option.Span,
+                $"`{option.Name}=` repeats the argument of `{Text(syntax)}`: give the {option.Name} once");
+            return null;
+        }
         var context = new Context(syntax, info, input, origin, options);
         switch (info.Kind)
         {

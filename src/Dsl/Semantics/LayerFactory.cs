@@ -573,7 +573,8 @@ internal sealed class LayerFactory
     {
         var parts = new List<string> { syntax.Keyword };
         if (syntax.Argument != null) parts.Add(Text(syntax.Argument));
-        foreach (var o in syntax.Options) parts.Add(o.Value == null ? o.Name : o.Name + Text(o.Value));
+        // Short forms glue the value (s2, p1x2); long forms were written with `=` (stride=2, slope=0.2).
+        foreach (var o in syntax.Options) parts.Add(o.Value == null ? o.Name : o.Name + (o.Name.Length > 1 ? "=" : "") + Text(o.Value));
         return string.Join(" ", parts);
     }
 

@@ -116,6 +116,25 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Argument_and_its_long_option_together_conflict()
+    {
+        var d = T.Single(T.Compile("network N\ninput 4\nleakyrelu 0.1 slope=0.2\n"), "CNN1008");
+        T.Span(d, 2, 14, 2, 23);
+        Assert.Contains("`leakyrelu 0.1 slope=0.2`", d.Message);
+        Assert.Contains(T.Compile("network N\ninput 4\ndropout 0.1 rate=0.3\n").Diagnostics, x => x.Id == "CNN1008");
+        Assert.Contains(T.Compile("network N\ninput 4\nelu 1 alpha=2\n").Diagnostics, x => x.Id == "CNN1008");
+    }
+
+    [Fact]
+    public void Messages_quote_long_options_as_written()
+    {
+        var d = T.Single(T.Compile("network N\ninput 4x8x8\nconv 3x3x8 groups=3 stride=2\n"), "CNN2003");
+        Assert.Contains("`conv 3x3x8 groups=3 stride=2`", d.Message);
+        var s = T.Single(T.Compile("network N\ninput 4x8x8\nconv 3x3x8 g3 s2\n"), "CNN2003");
+        Assert.Contains("`conv 3x3x8 g3 s2`", s.Message);
+    }
+
+    [Fact]
     public void Output_too_small_with_padding_states_the_unpadded_need()
     {
         // conv 7x7 p1 needs 7 after padding, i.e. 7 − 2·1 = 5 before it

@@ -189,6 +189,28 @@ public class LanguageTests
         Assert.Contains("is a layer, not a block", asLayer.Message);
     }
 
+    [Fact]
+    public void Expressions_in_repeat_counts_and_block_arguments()
+    {
+        var n = T.Network("block stack(n, c) {\n  repeat {n} { conv 1x1x{c} }\n}\nblock twice(c) {\n  stack(2, {c*2})\n}\nnetwork N\ninput 4x8x8\ntwice(3)\n");
+        Assert.Equal(2, n.Layers.Count);
+        Assert.Equal(new[] { 6, 6 }, n.Layers.Select(l => l.Units));
+        Assert.Equal(new[] { "twice1.stack1.conv1", "twice1.stack1.conv2" }, Names(n));
+    }
+
+    [Fact]
+    public void Crlf_and_bom_give_the_same_result_and_spans_by_line()
+    {
+        string lf = File.ReadAllText(T.ExamplePath("lenet5.cnn")).Replace("\r\n", "\n") + "rellu\n";
+        string crlf = "\uFEFF" + lf.Replace("\n", "\r\n");
+        var a = T.Compile(lf);
+        var b = T.Compile(crlf);
+        Assert.Equal(a.Diagnostics.Select(d => (d.Id, d.Span.StartLine, d.Span.StartColumn, d.Message)),
+            b.Diagnostics.Select(d => (d.Id, d.Span.StartLine, d.Span.StartColumn + (d.Span.StartLine == 0 ? -1 : 0), d.Message)));
+        foreach (var d in b.Diagnostics) T.SpanConsistent(crlf, d);
+        Assert.Equal(9, T.Single(b, "CNN1002").Span.StartLine);
+    }
+
     // ---- repeat, merges ------------------------------------------------------------------
 
     [Fact]

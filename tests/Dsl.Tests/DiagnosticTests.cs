@@ -116,6 +116,37 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void Argument_and_its_long_option_together_conflict()
+    {
+        var d = T.Single(T.Compile("network N\ninput 4\nleakyrelu 0.1 slope=0.2\n"), "CNN1008");
+        T.Span(d, 2, 14, 2, 23);
+        Assert.Contains("`leakyrelu 0.1 slope=0.2`", d.Message);
+        Assert.Contains(T.Compile("network N\ninput 4\ndropout 0.1 rate=0.3\n").Diagnostics, x => x.Id == "CNN1008");
+        Assert.Contains(T.Compile("network N\ninput 4\nelu 1 alpha=2\n").Diagnostics, x => x.Id == "CNN1008");
+    }
+
+    [Fact]
+    public void Messages_quote_long_options_as_written()
+    {
+        var d = T.Single(T.Compile("network N\ninput 4x8x8\nconv 3x3x8 groups=3 stride=2\n"), "CNN2003");
+        Assert.Contains("`conv 3x3x8 groups=3 stride=2`", d.Message);
+        var s = T.Single(T.Compile("network N\ninput 4x8x8\nconv 3x3x8 g3 s2\n"), "CNN2003");
+        Assert.Contains("`conv 3x3x8 g3 s2`", s.Message);
+    }
+
+    [Fact]
+    public void Output_too_small_with_padding_states_the_unpadded_need()
+    {
+        // conv 7x7 p1 needs 7 after padding, i.e. 7 − 2·1 = 5 before it
+        var d = T.Single(T.Compile("network N\ninput 1x4x4\nconv 7x7x1 p1\n"), "CNN2001");
+        Assert.Contains("needs at least 5x5 input (before its padding) but gets 4x4", d.Message);
+        var pool = T.Single(T.Compile("network N\ninput 1x2x2\nmaxpool 3\n"), "CNN2001");
+        Assert.Contains("maxpool 3 needs at least 3x3 input but gets 2x2", pool.Message);
+        var dilated = T.Single(T.Compile("network N\ninput 1x8x8\nconv 3x3x1 d4\n"), "CNN2001");
+        Assert.Contains("needs at least 9x9 input but gets 8x8", dilated.Message);
+    }
+
+    [Fact]
     public void Stride_warning_only_when_real_pixels_are_dropped()
     {
         // 3x3 s2 p1 on 8: padded 10, out floor(7/2)+1 = 4, windows end at 6+2 = 8 = last real pixel (1+7) → fine
@@ -177,6 +208,17 @@ public class DiagnosticTests
         Assert.Empty(result.Networks);
         var viaBlock = T.Compile("block b {\n  relu\n  @\n}\nnetwork A\ninput 4\nb\nnetwork B\ninput 4\nrelu\n");
         Assert.Equal(new[] { "B" }, viaBlock.Networks.Select(n => n.Name));
+    }
+
+    [Fact]
+    public void A_broken_block_header_is_one_error_and_spares_its_neighbours()
+    {
+        const string text = "network A\ninput 4\nrelu\nblock b(c, {\n  relu\n  tanh\n}\nnetwork B\ninput 4\nrelu\n";
+        var result = T.Compile(text);
+        var error = Assert.Single(result.Diagnostics, d => d.IsError);
+        Assert.Equal("CNN1001", error.Id);
+        T.Span(error, 3, 11, 3, 12);
+        Assert.Equal(new[] { "A", "B" }, result.Networks.Select(n => n.Name));
     }
 
     [Fact]

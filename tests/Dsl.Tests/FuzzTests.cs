@@ -211,6 +211,32 @@ public class FuzzTests
         Check(text);
     }
 
+    [Theory]
+    [InlineData("input 65536x1x1\nconv 1x1x65536")]                    // weights 2^32: int overflow
+    [InlineData("input 65536x1x1\ndwconv 1x1x65536")]                  // 2^32 filters
+    [InlineData("input 1x8x8\nconv 3x3x1 full d2147483647")]           // padding 2·(2^31−1)
+    [InlineData("input 1x8x8\nconv 1x1x1 p2147483647")]                // output 2^32+6 per side
+    [InlineData("input 1x8\nconv 1x1 p1073741823")]                    // output 2^31+6: wrapped negative
+    [InlineData("input 3x8x8\nadaptiveavgpool 2147483647x2147483647")] // element count past long
+    [InlineData("input 1x8x8x8\nconv 1x1x1x1 p1000000")]
+    [InlineData("input 1x8x8\nconv 2147483647x2147483647x1 same d2147483647")]
+    public void Huge_sizes_are_reported_not_wrapped(string body)
+    {
+        string text = "network N\n" + body + "\n";
+        var result = CnnCompiler.Compile("t.cnn", text);
+        var d = T.Single(result, "CNN2017");
+        T.Span(d, 2, 0, 2, body.Length - body.IndexOf('\n') - 1);
+        Assert.Empty(result.Networks);
+        Check(text);
+    }
+
+    [Fact]
+    public void Pool_padding_cannot_overflow_past_the_half_window_check()
+    {
+        var d = T.Single(CnnCompiler.Compile("t.cnn", "network N\ninput 1x8x8\nmaxpool 2 p1500000000\n"), "CNN2019");
+        Assert.Contains("padding 1500000000 must be at most half the window 2", d.Message);
+    }
+
     [Fact]
     public void Recursive_blocks_are_reported_not_expanded()
     {

@@ -160,6 +160,13 @@ public class LanguageTests
     }
 
     [Fact]
+    public void Labelled_call_of_a_block_without_parameters()
+    {
+        var n = T.Network("block act {\n  bn -> relu\n}\nnetwork N\ninput 4x8x8\nhead: act\ntail: act()\n");
+        Assert.Equal(new[] { "head.batchnorm1", "head.relu1", "tail.batchnorm1", "tail.relu1" }, Names(n));
+    }
+
+    [Fact]
     public void Blocks_may_use_blocks_and_be_declared_after_use()
     {
         var n = T.Network("network N\ninput 4x8x8\nouter(8)\nblock outer(c) {\n  inner({c/2})\n}\nblock inner(c) {\n  conv 1x1x{c}\n}\n");
@@ -182,6 +189,28 @@ public class LanguageTests
         Assert.Contains("is a layer, not a block", asLayer.Message);
     }
 
+    [Fact]
+    public void Expressions_in_repeat_counts_and_block_arguments()
+    {
+        var n = T.Network("block stack(n, c) {\n  repeat {n} { conv 1x1x{c} }\n}\nblock twice(c) {\n  stack(2, {c*2})\n}\nnetwork N\ninput 4x8x8\ntwice(3)\n");
+        Assert.Equal(2, n.Layers.Count);
+        Assert.Equal(new[] { 6, 6 }, n.Layers.Select(l => l.Units));
+        Assert.Equal(new[] { "twice1.stack1.conv1", "twice1.stack1.conv2" }, Names(n));
+    }
+
+    [Fact]
+    public void Crlf_and_bom_give_the_same_result_and_spans_by_line()
+    {
+        string lf = File.ReadAllText(T.ExamplePath("lenet5.cnn")).Replace("\r\n", "\n") + "rellu\n";
+        string crlf = "\uFEFF" + lf.Replace("\n", "\r\n");
+        var a = T.Compile(lf);
+        var b = T.Compile(crlf);
+        Assert.Equal(a.Diagnostics.Select(d => (d.Id, d.Span.StartLine, d.Span.StartColumn, d.Message)),
+            b.Diagnostics.Select(d => (d.Id, d.Span.StartLine, d.Span.StartColumn + (d.Span.StartLine == 0 ? -1 : 0), d.Message)));
+        foreach (var d in b.Diagnostics) T.SpanConsistent(crlf, d);
+        Assert.Equal(9, T.Single(b, "CNN1002").Span.StartLine);
+    }
+
     // ---- repeat, merges ------------------------------------------------------------------
 
     [Fact]
@@ -197,7 +226,10 @@ public class LanguageTests
     [Fact]
     public void Repeat_count_limits()
     {
-        Assert.Contains(T.Compile(T.Compile("").Diagnostics.Count == 0 ? "network N\ninput 4\nrepeat 0 { relu }\n" : "").Diagnostics, d => d.Id == "CNN1004");
+        Assert.Contains(T.Compile("network N\ninput 4\nrepeat 0 { relu }\n").Diagnostics, d => d.Id == "CNN1004");
+        var tooMany = T.Single(T.Compile("network N\ninput 4\nrepeat 10001 { relu }\n"), "CNN1004");
+        Assert.Contains("between 1 and 10000", tooMany.Message);
+        T.Span(tooMany, 2, 7, 2, 12);
         var big = T.Compile("network N\ninput 4\nrepeat 100000 { repeat 100000 { relu } }\n");
         Assert.True(big.HasErrors);
         Assert.Empty(big.Networks);

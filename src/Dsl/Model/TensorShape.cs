@@ -25,7 +25,7 @@ public sealed record TensorShape(EquatableArray<int> Dimensions)
         get
         {
             long s = 1;
-            for (int i = 1; i < Rank; i++) s *= Dimensions[i];
+            for (int i = 1; i < Rank; i++) s = Saturate(s, Dimensions[i]);
             return s;
         }
     }
@@ -35,10 +35,14 @@ public sealed record TensorShape(EquatableArray<int> Dimensions)
         get
         {
             long s = 1;
-            foreach (int d in Dimensions) s *= d;
+            foreach (int d in Dimensions) s = Saturate(s, d);
             return s;
         }
     }
+
+    /// <summary>Products stop at long.MaxValue instead of wrapping, so size checks see a huge tensor as huge.</summary>
+    private static long Saturate(long product, int dimension) =>
+        dimension > 0 && product > long.MaxValue / dimension ? long.MaxValue : product * dimension;
 
     public override string ToString() => string.Join("x", Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)));
 

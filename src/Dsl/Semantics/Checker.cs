@@ -89,11 +89,13 @@ internal sealed class Checker
                 continue;
             }
             names[network.Name] = network;
-            int errorsBefore = _diagnostics.Count(d => d.IsError);
+            int diagnosticsBefore = _diagnostics.Count;
             var elaboration = new NetworkElaboration(this, network);
             var model = elaboration.Run();
             bool broken = _brokenDeclarations.Contains(network) || elaboration.UsesBrokenBlock;
-            if (model != null && !broken && _diagnostics.Count(d => d.IsError) == errorsBefore) networks.Add(model);
+            bool failed = false;
+            for (int i = diagnosticsBefore; i < _diagnostics.Count; i++) failed |= _diagnostics[i].IsError;
+            if (model != null && !broken && !failed) networks.Add(model);
         }
         return networks;
     }
@@ -286,8 +288,8 @@ internal sealed class Checker
         {
             if (!LayerCatalog.TryGet(layer.Keyword, out var info))
             {
-                if (_checker._blocks.ContainsKey(layer.Keyword) && layer.Argument == null && layer.Options.Count == 0 && layer.Label == null)
-                    return Expand(layer.Keyword, layer.KeywordSpan, Array.Empty<DimsSyntax>(), env, current, scope, layer.Span, null);
+                if (_checker._blocks.ContainsKey(layer.Keyword) && layer.Argument == null && layer.Options.Count == 0)
+                    return Expand(layer.Keyword, layer.KeywordSpan, Array.Empty<DimsSyntax>(), env, current, scope, layer.Span, layer.Label);
                 if (_checker._blocks.ContainsKey(layer.Keyword))
                 {
                     _checker.Report(DiagnosticDescriptors.BadArgument, layer.Span, $"`{layer.Keyword}` is a block: pass its arguments in parentheses, e.g. `{layer.Keyword}(64)`");

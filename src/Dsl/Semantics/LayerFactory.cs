@@ -33,6 +33,13 @@ internal sealed class LayerFactory
         if (!ReadArgument(syntax, info, env, out int[]? argument, out double? scalar)) return null;
         var options = LayerOptions.Read(syntax, info, env, _evaluator, _diagnostics);
         if (options == null) return null;
+        if (scalar != null && options.Scalar != null)
+        {
+            var option = syntax.Options.First(o => o.Name == info.Options[0]);
+            Report(DiagnosticDescriptors.DuplicateOption, option.Span,
+                $"`{option.Name}=` repeats the argument of `{Text(syntax)}`: give the {option.Name} once");
+            return null;
+        }
         var context = new Context(syntax, info, input, origin, options);
         switch (info.Kind)
         {
@@ -164,7 +171,9 @@ internal sealed class LayerFactory
             kernel = argument.Take(rank).ToArray();
             multiplier = argument.Length == rank + 1 ? argument[rank] : 1;
             groups = channels;
-            filters = checked(channels * multiplier);
+            long depthwiseFilters = (long)channels * multiplier;
+            if (!CheckSize(c, depthwiseFilters)) return null;
+            filters = (int)depthwiseFilters;
         }
         else
         {
@@ -197,13 +206,19 @@ internal sealed class LayerFactory
                 long inSize = input.Spatial(i);
                 long outSize = (inSize + stride[i] - 1) / stride[i];
                 long total = Math.Max((outSize - 1) * stride[i] + (long)dilation[i] * (kernel[i] - 1) + 1 - inSize, 0);
+                if (!CheckPadding(c, total - total / 2)) return null;
                 before[i] = (int)(total / 2);
                 after[i] = (int)(total - total / 2);
             }
         }
         else if (c.Options.PadKeyword is "full")
         {
-            for (int i = 0; i < rank; i++) before[i] = after[i] = checked(dilation[i] * (kernel[i] - 1));
+            for (int i = 0; i < rank; i++)
+            {
+                long full = (long)dilation[i] * (kernel[i] - 1);
+                if (!CheckPadding(c, full)) return null;
+                before[i] = after[i] = (int)full;
+            }
         }
         else if (c.Options.Pad != null)
         {
@@ -224,16 +239,17 @@ internal sealed class LayerFactory
                 return null;
             }
             long size = (padded - span) / stride[i] + 1;
+            if (!CheckSize(c, size)) return null;
             output[i + 1] = (int)size;
         }
         if (c.Options.Mode != PaddingMode.Zeros && !CheckPaddingMode(c, before, after)) return null;
 
         var outShape = TensorShape.Of(output);
         if (!CheckSize(c, outShape.ElementCount)) return null;
-        long kernelVolume = kernel.Aggregate(1L, (a, k) => a * k);
+        long kernelVolume = kernel.Aggregate(1L, (a, k) => SaturatingMultiply(a, k));
         int perGroup = channels / groups;
         bool bias = !c.Options.NoBias;
-        long weights = checked(filters * perGroup * kernelVolume);
+        long weights = SaturatingMultiply(SaturatingMultiply(filters, perGroup), kernelVolume);
         if (!CheckSize(c, weights)) return null;
         var weightShape = new[] { filters, perGroup }.Concat(kernel).ToArray();
         var parameters = new List<ParameterModel>
@@ -304,7 +320,8 @@ internal sealed class LayerFactory
     {
         var need = kernel.Select((k, i) => (long)dilation[i] * (k - 1) + 1 - before[i] - after[i]).Select(n => Math.Max(n, 1));
         bool padded = before.Any(p => p > 0) || after.Any(p => p > 0);
-        string note = padded ? " after padding" : string.Empty;
+        // `need` already subtracts the padding: it is the input size before padding.
+        string note = padded ? " (before its padding)" : string.Empty;
         Report(DiagnosticDescriptors.OutputTooSmall, c.Syntax.Span,
             $"{Text(c.Syntax)} needs at least {string.Join("x", need)} input{note} but gets {c.Input.SpatialText} ({c.Input} {c.Origin})");
     }
@@ -320,7 +337,7 @@ internal sealed class LayerFactory
         if (!Expand(c, c.Options.Pad, rank, 0, "padding", out var pad)) return null;
         for (int i = 0; i < rank; i++)
         {
-            if (pad[i] * 2 > window[i])
+            if (pad[i] * 2L > window[i])
             {
                 Report(DiagnosticDescriptors.BadPadding, c.Syntax.Span, $"{c.Info.Canonical} padding {pad[i]} must be at most half the window {window[i]}");
                 return null;
@@ -340,8 +357,10 @@ internal sealed class LayerFactory
             long size = c.Options.Ceil ? (span + stride[i] - 1) / stride[i] + 1 : span / stride[i] + 1;
             // PyTorch's rule: the last window must start inside the input or the left padding.
             if (c.Options.Ceil && (size - 1) * stride[i] >= inSize + pad[i]) size--;
+            if (!CheckSize(c, size)) return null;
             output[i + 1] = (int)size;
         }
+        if (!CheckSize(c, TensorShape.Of(output).ElementCount)) return null;
         double norm = c.Options.Norm ?? 2;
         var definition = new List<string> { c.Info.Canonical + " " + Compact(window) };
         if (!stride.SequenceEqual(window)) definition.Add("s" + Compact(stride));
@@ -471,6 +490,20 @@ internal sealed class LayerFactory
         return false;
     }
 
+    private bool CheckPadding(Context c, long pad)
+    {
+        if (pad <= int.MaxValue) return true;
+        Report(DiagnosticDescriptors.ShapeTooLarge, c.Syntax.Span,
+            $"`{Text(c.Syntax)}` needs {pad:N0} elements of padding; at most {int.MaxValue:N0} are supported");
+        return false;
+    }
+
+    internal static long SaturatingMultiply(long a, long b)
+    {
+        if (a == 0 || b == 0) return 0;
+        return a > long.MaxValue / b ? long.MaxValue : a * b;
+    }
+
     /// <summary>A per-dimension option: one value for all spatial dimensions or one each.</summary>
     private bool Expand(Context c, int[]? values, int rank, int fallback, string what, out int[] result, SourceSpan? at = null)
     {
@@ -540,7 +573,8 @@ internal sealed class LayerFactory
     {
         var parts = new List<string> { syntax.Keyword };
         if (syntax.Argument != null) parts.Add(Text(syntax.Argument));
-        foreach (var o in syntax.Options) parts.Add(o.Value == null ? o.Name : o.Name + Text(o.Value));
+        // Short forms glue the value (s2, p1x2); long forms were written with `=` (stride=2, slope=0.2).
+        foreach (var o in syntax.Options) parts.Add(o.Value == null ? o.Name : o.Name + (o.Name.Length > 1 ? "=" : "") + Text(o.Value));
         return string.Join(" ", parts);
     }
 

@@ -16,5 +16,5 @@ APP=".gpu/app/App.dll"
 } > "$OUT/device.txt" 2>&1
 /tmp/dn/dotnet "$APP" check cuda > "$OUT/check.txt" 2>&1; echo "exit $?" >> "$OUT/check.txt"
 /tmp/dn/dotnet "$APP" bench cuda 500 > "$OUT/bench_cnndsl.txt" 2>&1; echo "exit $?" >> "$OUT/bench_cnndsl.txt"
-python3 "$HERE/lenet5_torch.py" 500 > "$OUT/bench_torch.txt" 2>&1; echo "exit $?" >> "$OUT/bench_torch.txt"
+python3 "$HERE/torch_peer.py" 500 > "$OUT/bench_torch.txt" 2>&1; echo "exit $?" >> "$OUT/bench_torch.txt"
 cat "$OUT"/device.txt "$OUT"/check.txt "$OUT"/bench_cnndsl.txt "$OUT"/bench_torch.txt

@@ -61,15 +61,21 @@ static int Check(GpuDevice device)
 
 static void Bench(GpuDevice device, int steps)
 {
+    Bench1(device, steps, "lenet5", () => new GpuBench.LeNet5(0), m => ((GpuBench.LeNet5)m).ToDevice(device));
+    Bench1(device, steps, "vggish", () => new GpuBench.VggIsh(0), m => ((GpuBench.VggIsh)m).ToDevice(device));
+}
+
+static void Bench1(GpuDevice device, int steps, string name, Func<IModel> create, Func<IModel, GpuModel> toDevice)
+{
     foreach (int batch in new[] { 64, 256 })
     {
-        var model = new GpuBench.LeNet5(0);
+        var model = create();
         var rng = new Random(1);
         var x = new float[batch * model.InputSize];
         for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
         var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(10)).ToArray();
         var sw = Stopwatch.StartNew();
-        using var gpu = model.ToDevice(device);
+        using var gpu = toDevice(model);
         long setup = sw.ElapsedMilliseconds;
         var optimizer = new Sgd(0.01f, momentum: 0.9f);
         sw.Restart();
@@ -88,7 +94,7 @@ static void Bench(GpuDevice device, int steps)
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         Array.Sort(times);
         double median = times[steps / 2];
-        Console.WriteLine($"cnndsl-gpu lenet5 batch {batch}: median {median:F3} ms/step (p10 {times[steps / 10]:F3}, p90 {times[steps * 9 / 10]:F3}), "
+        Console.WriteLine($"cnndsl-gpu {name} batch {batch}: median {median:F3} ms/step (p10 {times[steps / 10]:F3}, p90 {times[steps * 9 / 10]:F3}), "
             + $"{batch / median * 1000:F0} images/s; setup+warm-up {setup} ms, first step {firstMs:F1} ms; {allocated / (double)steps:F0} bytes allocated/step; loss {first:F4} -> {loss:F4} after {steps + 21} steps");
 
         // as the runtime's Trainer drives it: TrainStep, then LastOutput for the accuracy (one more download)
@@ -102,10 +108,10 @@ static void Bench(GpuDevice device, int steps)
             trainerTimes[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
         Array.Sort(trainerTimes);
-        Console.WriteLine($"cnndsl-gpu lenet5 batch {batch} (Trainer-style, + LastOutput download): median {trainerTimes[steps / 2]:F3} ms/step, {batch / trainerTimes[steps / 2] * 1000:F0} images/s; fused activations {gpu.Network.FusedActivations}");
+        Console.WriteLine($"cnndsl-gpu {name} batch {batch} (Trainer-style, + LastOutput download): median {trainerTimes[steps / 2]:F3} ms/step, {batch / trainerTimes[steps / 2] * 1000:F0} images/s; fused activations {gpu.Network.FusedActivations}");
 
         // the generated CPU path on the same machine, for scale
-        var cpuModel = new GpuBench.LeNet5(0);
+        var cpuModel = create();
         var cpuOpt = new Sgd(0.01f, momentum: 0.9f);
         for (int i = 0; i < 3; i++) cpuModel.TrainStep(x, labels, batch, cpuOpt);
         int cpuSteps = Math.Max(5, steps / 10);
@@ -117,7 +123,7 @@ static void Bench(GpuDevice device, int steps)
             cpuTimes[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
         Array.Sort(cpuTimes);
-        Console.WriteLine($"cnndsl-cpu lenet5 batch {batch}: median {cpuTimes[cpuSteps / 2]:F3} ms/step, {batch / cpuTimes[cpuSteps / 2] * 1000:F0} images/s ({Environment.ProcessorCount} cores)");
+        Console.WriteLine($"cnndsl-cpu {name} batch {batch}: median {cpuTimes[cpuSteps / 2]:F3} ms/step, {batch / cpuTimes[cpuSteps / 2] * 1000:F0} images/s ({Environment.ProcessorCount} cores)");
     }
 }
 

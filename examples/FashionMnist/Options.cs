@@ -18,6 +18,7 @@ internal sealed record Options
     public int? TrainLimit { get; init; }
     public bool Resume { get; init; }
     public bool Help { get; init; }
+    public string Device { get; init; } = "cpu";
 
     public const string Usage = """
         Train a network written in .cnn on Fashion-MNIST.
@@ -36,6 +37,9 @@ internal sealed record Options
           --out DIR          where the checkpoint and pictures go (default out/fashion-mnist)
           --train-limit N    train on the first N training images only (quick checks)
           --resume           continue from the checkpoint in --out
+          --device NAME      cpu (default) | gpu (CUDA through ILGPU; without a GPU it says
+                             why and trains on the CPU) | gpu-cpu (ILGPU's CPU accelerator: slow,
+                             for checking the GPU kernels)
           --help             this text
         """;
 
@@ -62,6 +66,7 @@ internal sealed record Options
                 "--out" => options with { OutputDirectory = Value() },
                 "--train-limit" => options with { TrainLimit = Integer(arg, Value(), 1) },
                 "--resume" => options with { Resume = true },
+                "--device" => options with { Device = Choice(arg, Value(), "cpu", "gpu", "gpu-cpu") },
                 "--help" or "-h" => options with { Help = true },
                 _ => throw new OptionException($"unknown option '{arg}'"),
             };

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using CnnDsl.Runtime;
+using CnnDsl.Runtime.Gpu;
 using FashionMnist;
 
 // Train a .cnn network on Fashion-MNIST: load the data, train with per-epoch evaluation, keep a
@@ -45,7 +46,19 @@ if (options.TrainLimit is int limit && limit < train.Count)
         train.Channels, train.Height, train.Width, train.ClassCount, CnnDsl.Runtime.FashionMnist.ClassNames, train.ZeroPixelValue);
 }
 
-var model = recipe.Create(options.Seed);
+var cpuModel = recipe.Create(options.Seed);
+IModel model = cpuModel;
+GpuDevice? device = null;
+if (options.Device == "gpu" && !GpuDevice.TryOpenCuda(out device, out string why))
+    Console.Error.WriteLine($"{why} Training on the CPU back end.");
+else if (options.Device == "gpu-cpu")
+    device = GpuDevice.OpenCpuAccelerator();
+using var gpuModel = device is null ? null : recipe.ToDevice(cpuModel, device);
+if (gpuModel is not null)
+{
+    model = gpuModel;
+    Console.WriteLine($"device: {device!.Description}");
+}
 var optimizer = recipe.CreateOptimizer(optimizerName, learningRate);
 var schedule = new CosineAnnealing(learningRate, epochs);
 Directory.CreateDirectory(options.OutputDirectory);
@@ -91,8 +104,10 @@ else
 {
     accuracy = Evaluator.Evaluate(model, test, 1000).Accuracy;
 }
-var firstConvolution = model.Parameters.FirstOrDefault(p => p.Shape.Count == 4);
+var firstConvolution = cpuModel.Parameters.FirstOrDefault(p => p.Shape.Count == 4);
 if (firstConvolution != null) Plots.KernelGrid(firstConvolution, Path.Combine(options.OutputDirectory, "kernels.png"));
 Console.WriteLine($"checkpoint, learning curve and kernels in {options.OutputDirectory}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {accuracy:0.0000}"));
+gpuModel?.Dispose();
+device?.Dispose();
 return 0;

@@ -1,5 +1,6 @@
 using System;
 using CnnDsl.Runtime;
+using CnnDsl.Runtime.Gpu;
 
 namespace FashionMnist;
 
@@ -14,6 +15,15 @@ internal sealed record Recipe(Func<int, IModel> Create, int Epochs, string Optim
         "fashionnet" => new Recipe(seed => new FashionNet(seed), 6, "sgd", 0.02f, 5e-4f, DataAugmentation.None),
         "fashionnet-large" => new Recipe(seed => new FashionNetLarge(seed), 15, "sgd", 0.02f, 5e-4f, new DataAugmentation(HorizontalFlip: true)),
         _ => throw new OptionException($"unknown model '{model}'"),
+    };
+
+    /// <summary>The GPU twin of a model made by <see cref="Create"/> (each generated class has its own ToDevice).</summary>
+    public GpuModel ToDevice(IModel model, GpuDevice device) => model switch
+    {
+        LeNet5 m => m.ToDevice(device),
+        FashionNet m => m.ToDevice(device),
+        FashionNetLarge m => m.ToDevice(device),
+        _ => throw new ArgumentException($"no GPU twin for {model.Name}"),
     };
 
     public IStatefulOptimizer CreateOptimizer(string name, float learningRate) => name switch

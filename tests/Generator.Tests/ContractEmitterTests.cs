@@ -2,6 +2,8 @@ using CnnDsl.Dsl.Model;
 using CnnDsl.Generator.Emit;
 using CnnDsl.Generator.Model;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Generator.Tests;
 
 /// <summary>The contract emitter on hand-built models (independent of the Dsl's checker).</summary>

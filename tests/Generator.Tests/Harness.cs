@@ -8,17 +8,9 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Generator.Tests;
-
-/// <summary>A .cnn file held in memory.</summary>
-internal sealed class CnnText(string path, string text) : AdditionalText
-{
-    public override string Path { get; } = path;
-
-    public string Text { get; } = text;
-
-    public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(Text, Encoding.UTF8);
-}
 
 /// <summary>An additional file whose reading fails (a generator-level exception path).</summary>
 internal sealed class ThrowingText(string path) : AdditionalText
@@ -26,22 +18,6 @@ internal sealed class ThrowingText(string path) : AdditionalText
     public override string Path { get; } = path;
 
     public override SourceText GetText(CancellationToken cancellationToken = default) => throw new IOException("disk on fire");
-}
-
-internal sealed class GlobalOptions(ImmutableDictionary<string, string> values) : AnalyzerConfigOptions
-{
-    public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
-}
-
-internal sealed class OptionsProvider(ImmutableDictionary<string, string> global) : AnalyzerConfigOptionsProvider
-{
-    private static readonly GlobalOptions s_empty = new(ImmutableDictionary<string, string>.Empty);
-
-    public override AnalyzerConfigOptions GlobalOptions { get; } = new GlobalOptions(global);
-
-    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => s_empty;
-
-    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => s_empty;
 }
 
 /// <summary>Runs the generator the way the compiler does, offline, and loads what it produced.</summary>

@@ -1,6 +1,8 @@
 using CnnDsl.Generator.Model;
 using Microsoft.CodeAnalysis;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Generator.Tests;
 
 /// <summary>

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using CnnDsl.Generator.Emit;
 using Microsoft.CodeAnalysis;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Generator.Tests;
 
 /// <summary>The generator end to end: .cnn text in, diagnostics and compiled model classes out.</summary>

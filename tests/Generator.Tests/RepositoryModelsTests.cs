@@ -1,5 +1,7 @@
 using Microsoft.CodeAnalysis;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Generator.Tests;
 
 /// <summary>Every .cnn file in the repository (examples, PyTorch reference cases) generates code that compiles.</summary>

@@ -8,30 +8,9 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Gpu.Tests;
-
-internal sealed class CnnText(string path, string text) : AdditionalText
-{
-    public override string Path { get; } = path;
-
-    public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text, Encoding.UTF8);
-}
-
-internal sealed class Options(ImmutableDictionary<string, string> values) : AnalyzerConfigOptions
-{
-    public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
-}
-
-internal sealed class OptionsProvider(ImmutableDictionary<string, string> global) : AnalyzerConfigOptionsProvider
-{
-    private static readonly Options s_empty = new(ImmutableDictionary<string, string>.Empty);
-
-    public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(global);
-
-    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => s_empty;
-
-    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => s_empty;
-}
 
 /// <summary>Runs the real generator on a .cnn text plus C# probe sources, compiles to memory and loads the result.</summary>
 internal static class Harness

@@ -2,6 +2,8 @@ using System.Reflection;
 using CnnDsl.Runtime;
 using Microsoft.CodeAnalysis;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Generator.Tests.Models;
 
 /// <summary>Builds a .cnn text through the real generator, compiles it with optional probe code, and runs it.</summary>

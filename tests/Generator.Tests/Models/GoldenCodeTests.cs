@@ -1,5 +1,7 @@
 using Microsoft.CodeAnalysis;
 
+using CnnDsl.Tests.Shared;
+
 namespace CnnDsl.Generator.Tests.Models;
 
 /// <summary>

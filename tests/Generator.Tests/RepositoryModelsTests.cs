@@ -7,12 +7,7 @@ namespace CnnDsl.Generator.Tests;
 /// <summary>Every .cnn file in the repository (examples, PyTorch reference cases) generates code that compiles.</summary>
 public class RepositoryModelsTests
 {
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CnnDsl.sln"))) return dir.FullName;
-        throw new InvalidOperationException("CnnDsl.sln not found");
-    }
+    public static string RepositoryRoot() => Repository.Root();
 
     /// <summary>Each example project and the reference cases compile as separate consumer projects
     /// (two examples may both define LeNet5).</summary>

@@ -26,12 +26,7 @@ internal static class Harness
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
             .ToImmutableArray());
 
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CnnDsl.sln"))) return dir.FullName;
-        throw new InvalidOperationException("CnnDsl.sln not found");
-    }
+    public static string RepositoryRoot() => Repository.Root();
 
     public static (Compilation Output, ImmutableArray<GeneratedSourceResult> Sources) Generate(string cnnText, params string[] sources)
     {

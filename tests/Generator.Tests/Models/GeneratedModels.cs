@@ -9,12 +9,7 @@ namespace CnnDsl.Generator.Tests.Models;
 /// <summary>Builds a .cnn text through the real generator, compiles it with optional probe code, and runs it.</summary>
 internal static class GeneratedModels
 {
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CnnDsl.sln"))) return dir.FullName;
-        throw new InvalidOperationException("CnnDsl.sln not found");
-    }
+    public static string RepositoryRoot() => Repository.Root();
 
     public static T With<T>(string cnnText, Func<Assembly, T> use, string precision = "float", params string[] sources)
     {

@@ -30,7 +30,7 @@ public class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
         var entries = zip.Entries.Select(e => e.FullName).ToHashSet();
         foreach (var expected in new[]
         {
-            "lib/net8.0/CnnDsl.Runtime.dll",
+            "lib/net10.0/CnnDsl.Runtime.dll",
             "analyzers/dotnet/cs/CnnDsl.Generator.dll",
             "analyzers/dotnet/cs/CnnDsl.Dsl.dll",
             "analyzers/dotnet/cs/Sprache.dll",

@@ -8,7 +8,7 @@ namespace CnnDsl.Generator.Emit;
 
 /// <summary>
 /// The model class's contract part, <c>{hint}.g.cs</c>: shapes, counts and the summary table,
-/// all compile-time facts of the network. Generated code targets C# 10+ on net8.0+ and uses
+/// all compile-time facts of the network. Generated code targets C# 10+; the runtime library it calls needs net10.0 and uses
 /// only <c>global::</c>-qualified names.
 /// </summary>
 internal static class ContractEmitter

@@ -108,7 +108,6 @@ internal static class ComputeEmitter
             _w.WriteLine("private readonly Real[] _gradients = new Real[ParameterElements];");
             _w.WriteLine("private readonly Real[] _state = new Real[StateElements];");
             _w.WriteLine("private readonly Real[] _saved = new Real[SavedElements];");
-            _w.WriteLine("private readonly Real[] _workspace;");
             _w.WriteLine($"private readonly {_parameterType}[] _parameterList;");
             if (!_double) _w.WriteLine("private readonly global::CnnDsl.Runtime.StateTensor[] _stateList;");
             _w.WriteLine("private Real[] _activations = global::System.Array.Empty<Real>();");
@@ -187,10 +186,6 @@ internal static class ComputeEmitter
             using (_w.Block())
             {
                 _w.WriteLine("ulong random = 0x9E3779B97F4A7C15UL ^ (ulong)(uint)seed;");
-                _w.WriteLine("int workspace = 0;");
-                foreach (var layer in Layers.Where(l => l.Kind is LayerKind.Conv or LayerKind.DepthwiseConv))
-                    _w.WriteLine($"workspace = global::System.Math.Max(workspace, K.Convolution.WorkspaceSize(in {layer.PropertyName}Geometry));");
-                _w.WriteLine("_workspace = new Real[workspace];");
                 _w.WriteLine($"_parameterList = new {_parameterType}[]");
                 using (_w.Block(";"))
             {
@@ -535,7 +530,7 @@ internal static class ComputeEmitter
             {
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
-                    _w.WriteLine($"K.Convolution.Forward<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {Y(i)}, _workspace, batch, in {g});");
+                    _w.WriteLine($"K.Convolution.Forward<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {Y(i)}, batch, in {g});");
                     break;
                 case LayerKind.MaxPool:
                     _w.WriteLine($"K.Pooling.MaxForward<Real>({X(x)}, {Y(i)}, Argmax({_layout.ArgmaxOffset[i]}, {_layout.SizeOf(i)}, batch), batch, in {g});");
@@ -634,7 +629,7 @@ internal static class ComputeEmitter
             {
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
-                    _w.WriteLine($"K.Convolution.Backward<Real>({X(x)}, {Param(i, 0)}, {DY(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, _workspace, batch, in {g});");
+                    _w.WriteLine($"K.Convolution.Backward<Real>({X(x)}, {Param(i, 0)}, {DY(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, in {g});");
                     break;
                 case LayerKind.MaxPool:
                     _w.WriteLine($"K.Pooling.MaxBackward<Real>({DY(i)}, Argmax({_layout.ArgmaxOffset[i]}, {_layout.SizeOf(i)}, batch), {DX(x)}, batch, in {g});");

@@ -1,104 +1,218 @@
 using System;
-using System.Diagnostics;
 using System.Numerics;
 
 namespace CnnDsl.Runtime.Kernels;
 
 /// <summary>
-/// Convolution (cross-correlation, PyTorch semantics) as im2col + GEMM, one example and one group
-/// at a time so the workspace is independent of the batch size.
+/// Convolution (cross-correlation, PyTorch semantics) as im2col + GEMM, or a GEMM straight on the
+/// input for 1×1 stride-1 layers. A batch is split over the <see cref="WorkerPool"/> one example per
+/// item, each worker with its own column matrix; a batch smaller than the thread count splits the
+/// column matrix and the GEMM of each example instead. Weight gradients of workers other than the
+/// caller go to private partial sums added up at the end, so no two threads write one element.
 /// </summary>
-public static class Convolution
+public static unsafe class Convolution
 {
-    // Elements of scratch the caller provides: one example-group im2col matrix,
-    // (C/g·Kd·Kh·Kw) × (OD·OH·OW). Backward reuses the same buffer for the column gradient.
-    public static int WorkspaceSize(in ConvGeometry g) => g.FilterSize * g.OutSpatial;
-
     // A 1×1 kernel with stride 1 and no padding reads the input itself as its column matrix.
-    private static bool IsPointwise(in ConvGeometry g) =>
+    internal static bool IsPointwise(in ConvGeometry g) =>
         g.KernelVolume == 1 && g.StrideDepth == 1 && g.StrideHeight == 1 && g.StrideWidth == 1
         && g.PadDepth == 0 && g.PadHeight == 0 && g.PadWidth == 0
         && g.InDepth == g.OutDepth && g.InHeight == g.OutHeight && g.InWidth == g.OutWidth;
 
-    // input: N×C×D×H×W, weight: F×(C/g)×Kd×Kh×Kw, bias: F or empty, output: N×F×OD×OH×OW (overwritten),
-    // workspace: WorkspaceSize(g).
+    // input: N×C×D×H×W, weight: F×(C/g)×Kd×Kh×Kw, bias: F or empty, output: N×F×OD×OH×OW (overwritten,
+    // with the epilogue applied).
     public static void Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias,
-        Span<T> output, Span<T> workspace, int batch, in ConvGeometry g)
+        Span<T> output, int batch, in ConvGeometry g, Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int groups = g.Groups, cg = g.InChannels / groups, fg = g.OutChannels / groups;
-        int ck = g.FilterSize, p = g.OutSpatial, inSpatial = g.InSpatial;
-        bool pointwise = IsPointwise(g);
-        Debug.Assert(pointwise || workspace.Length >= ck * p);
-        for (int n = 0; n < batch; n++)
+        CheckLengths(input.Length, weight.Length, bias.Length, output.Length, batch, g);
+        fixed (T* x = input, w = weight, b = bias, y = output)
         {
-            for (int gi = 0; gi < groups; gi++)
+            var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Geometry = g, Epilogue = epilogue };
+            if (batch >= ComputeThreads.Count)
             {
-                ReadOnlySpan<T> x = input.Slice((n * g.InChannels + gi * cg) * inSpatial, cg * inSpatial);
-                ReadOnlySpan<T> col = x;
-                if (!pointwise)
-                {
-                    Im2Col(x, workspace, cg, g);
-                    col = workspace.Slice(0, ck * p);
-                }
-                Span<T> y = output.Slice((n * g.OutChannels + gi * fg) * p, fg * p);
-                // the GEMM accumulates, so seed each output row with its bias (or zero)
-                for (int f = 0; f < fg; f++)
-                    y.Slice(f * p, p).Fill(bias.IsEmpty ? T.Zero : bias[gi * fg + f]);
-                Gemm.Broadcast(fg, p, ck, weight.Slice(gi * fg * ck, fg * ck), ck, 1, col, p, y, p);
+                WorkerPool.For(batch, &ForwardExample<T>, &job);
+                return;
+            }
+            // fewer examples than threads: parallel inside each example
+            for (int n = 0; n < batch; n++) ForwardSplit(ref job, n);
+        }
+    }
+
+    // input, weight: as Forward; outputGradient: N×F×OD×OH×OW — with an epilogue, the gradient of the
+    // activation's output, and activatedOutput that output (the derivative is applied here).
+    // inputGradient: N×C×D×H×W or empty (skip), weightGradient: like weight, biasGradient: F or empty.
+    // All gradients accumulate.
+    public static void Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> outputGradient,
+        Span<T> inputGradient, Span<T> weightGradient, Span<T> biasGradient, int batch, in ConvGeometry g,
+        Epilogue epilogue = Epilogue.None, ReadOnlySpan<T> activatedOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(input.Length, weight.Length, biasGradient.Length, outputGradient.Length, batch, g);
+        if (!inputGradient.IsEmpty && inputGradient.Length < (long)batch * g.InChannels * g.InSpatial)
+            throw new ArgumentException($"inputGradient has {inputGradient.Length} elements, fewer than batch {batch} × {g.InChannels * g.InSpatial}.", nameof(inputGradient));
+        if (!weightGradient.IsEmpty && weightGradient.Length < weight.Length)
+            throw new ArgumentException($"weightGradient has {weightGradient.Length} elements but weight has {weight.Length}.", nameof(weightGradient));
+        if (epilogue != Epilogue.None && activatedOutput.Length < outputGradient.Length)
+            throw new ArgumentException($"the {epilogue} epilogue needs the activated output ({outputGradient.Length} elements), not {activatedOutput.Length}.", nameof(activatedOutput));
+        int threads = WorkerPool.ThreadsFor(batch);
+        var partials = stackalloc nint[threads];
+        fixed (T* x = input, w = weight, dy = outputGradient, dx = inputGradient, dw = weightGradient, db = biasGradient, act = activatedOutput)
+        {
+            var job = new ConvJob<T>
+            {
+                X = x, W = w, DY = dy, DX = inputGradient.IsEmpty ? null : dx, DW = weightGradient.IsEmpty ? null : dw,
+                DB = biasGradient.IsEmpty ? null : db, Y = act, Geometry = g, Epilogue = epilogue, Partials = partials,
+            };
+            for (int t = 0; t < threads; t++) partials[t] = 0;
+            WorkerPool.For(batch, &BackwardExample<T>, &job);
+            // the caller's worker wrote straight into the gradients; the others' partials are added now
+            int weights = g.OutChannels * g.FilterSize;
+            for (int t = 1; t < threads; t++)
+            {
+                if (partials[t] == 0) continue;
+                T* partial = (T*)partials[t];
+                if (job.DW != null) Gemm.Axpy(T.One, new ReadOnlySpan<T>(partial, weights), weightGradient.Slice(0, weights));
+                if (job.DB != null) Gemm.Axpy(T.One, new ReadOnlySpan<T>(partial + weights, g.OutChannels), biasGradient.Slice(0, g.OutChannels));
             }
         }
     }
 
-    // input, weight: as Forward; outputGradient: N×F×OD×OH×OW.
-    // inputGradient: N×C×D×H×W or empty (skip), weightGradient: like weight, biasGradient: F or empty.
-    // All gradients accumulate. workspace: WorkspaceSize(g).
-    public static void Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> outputGradient,
-        Span<T> inputGradient, Span<T> weightGradient, Span<T> biasGradient, Span<T> workspace, int batch, in ConvGeometry g)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private struct ConvJob<T> where T : unmanaged
     {
-        int groups = g.Groups, cg = g.InChannels / groups, fg = g.OutChannels / groups;
-        int ck = g.FilterSize, p = g.OutSpatial, inSpatial = g.InSpatial;
+        public T* X, W, B, Y, DY, DX, DW, DB, Columns;
+        public nint* Partials;
+        public ConvGeometry Geometry;
+        public Epilogue Epilogue;
+        public int Example, Group;
+    }
+
+    private static void CheckLengths(int input, int weight, int bias, int output, int batch, in ConvGeometry g)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1.");
+        if (input < (long)batch * g.InChannels * g.InSpatial)
+            throw new ArgumentException($"input has {input} elements, fewer than batch {batch} × {g.InChannels * g.InSpatial} ({g.InChannels} channels × {g.InSpatial}).", nameof(input));
+        if (weight < g.OutChannels * g.FilterSize)
+            throw new ArgumentException($"weight has {weight} elements but the layer needs {g.OutChannels * g.FilterSize} ({g.OutChannels} filters × {g.FilterSize}).", nameof(weight));
+        if (bias != 0 && bias < g.OutChannels)
+            throw new ArgumentException($"bias has {bias} elements but the layer has {g.OutChannels} filters.", "bias");
+        if (output < (long)batch * g.OutChannels * g.OutSpatial)
+            throw new ArgumentException($"output has {output} elements, fewer than batch {batch} × {g.OutChannels * g.OutSpatial}.", "output");
+    }
+
+    private static void SeedBias<T>(T* y, T* bias, int filters, int spatial) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // the GEMM accumulates, so each output row starts at its bias (or zero)
+        for (int f = 0; f < filters; f++) new Span<T>(y + f * spatial, spatial).Fill(bias == null ? T.Zero : bias[f]);
+    }
+
+    private static void ForwardExample<T>(void* context, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        ref readonly ConvGeometry g = ref job.Geometry;
+        int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         bool pointwise = IsPointwise(g);
-        Debug.Assert(pointwise || workspace.Length >= ck * p);
-        for (int n = 0; n < batch; n++)
+        T* col = pointwise ? null : WorkerPool.Scratch<T>(worker, (long)ck * p);
+        for (int gi = 0; gi < g.Groups; gi++)
         {
-            for (int gi = 0; gi < groups; gi++)
+            T* x = job.X + ((nint)n * g.InChannels + gi * cg) * g.InSpatial;
+            if (!pointwise) Im2Col(new ReadOnlySpan<T>(x, cg * g.InSpatial), new Span<T>(col, ck * p), cg, g, 0, cg);
+            T* y = job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
+            SeedBias(y, job.B == null ? null : job.B + gi * fg, fg, p);
+            MatMul.Broadcast(fg, p, ck, job.W + gi * fg * ck, ck, 1, pointwise ? x : col, p, y, p);
+        }
+        if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
+    }
+
+    // One example over all threads: the column matrix is built channel by channel in parallel into
+    // the caller's scratch, then the GEMM is split into blocks of the output.
+    private static void ForwardSplit<T>(ref ConvJob<T> job, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
+        bool pointwise = IsPointwise(g);
+        job.Example = n;
+        if (!pointwise) job.Columns = WorkerPool.Scratch<T>(0, (long)ck * p);
+        for (int gi = 0; gi < g.Groups; gi++)
+        {
+            T* x = job.X + ((nint)n * g.InChannels + gi * cg) * g.InSpatial;
+            if (!pointwise)
             {
-                ReadOnlySpan<T> dy = outputGradient.Slice((n * g.OutChannels + gi * fg) * p, fg * p);
-                ReadOnlySpan<T> w = weight.Slice(gi * fg * ck, fg * ck);
-                if (!biasGradient.IsEmpty)
-                    for (int f = 0; f < fg; f++)
-                        biasGradient[gi * fg + f] += Gemm.Sum(dy.Slice(f * p, p));
+                job.Group = gi;
+                fixed (ConvJob<T>* context = &job) WorkerPool.For(cg, &Im2ColChannel<T>, context);
+            }
+            T* y = job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
+            SeedBias(y, job.B == null ? null : job.B + gi * fg, fg, p);
+            MatMul.ParallelBroadcast(fg, p, ck, job.W + gi * fg * ck, ck, 1, pointwise ? x : job.Columns, p, y, p, job.Epilogue);
+        }
+    }
 
-                if (!weightGradient.IsEmpty)
+    private static void Im2ColChannel<T>(void* context, int channel, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        ref readonly ConvGeometry g = ref job.Geometry;
+        int cg = g.InChannels / g.Groups;
+        T* x = job.X + ((nint)job.Example * g.InChannels + job.Group * cg) * g.InSpatial;
+        Im2Col(new ReadOnlySpan<T>(x, cg * g.InSpatial), new Span<T>(job.Columns, g.FilterSize * g.OutSpatial), cg, g, channel, channel + 1);
+    }
+
+    private static void BackwardExample<T>(void* context, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        ref readonly ConvGeometry g = ref job.Geometry;
+        int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
+        int weights = g.OutChannels * ck, outElements = g.OutChannels * p;
+        bool pointwise = IsPointwise(g);
+        // scratch: [masked dY][column matrix][partial dW, dB (workers other than the caller)]
+        long masked = job.Epilogue == Epilogue.None ? 0 : outElements;
+        long columns = pointwise ? 0 : (long)ck * p;
+        long partial = worker == 0 ? 0 : weights + g.OutChannels;
+        T* scratch = WorkerPool.Scratch<T>(worker, masked + columns + partial);
+        T* dw = job.DW, db = job.DB;
+        if (worker != 0)
+        {
+            T* mine = scratch + masked + columns;
+            if (job.Partials[worker] == 0)
+            {
+                new Span<T>(mine, weights + g.OutChannels).Clear();
+                job.Partials[worker] = (nint)mine;
+            }
+            if (dw != null) dw = mine;
+            if (db != null) db = mine + weights;
+        }
+        T* dy = job.DY + (nint)n * outElements;
+        if (job.Epilogue != Epilogue.None)
+        {
+            Epilogues.ReluGradient(new ReadOnlySpan<T>(job.Y + (nint)n * outElements, outElements), new ReadOnlySpan<T>(dy, outElements), new Span<T>(scratch, outElements));
+            dy = scratch;
+        }
+        T* col = scratch + masked;
+        for (int gi = 0; gi < g.Groups; gi++)
+        {
+            T* dyg = dy + gi * fg * p;
+            T* w = job.W + gi * fg * ck;
+            T* x = job.X + ((nint)n * g.InChannels + gi * cg) * g.InSpatial;
+            if (db != null)
+                for (int f = 0; f < fg; f++) db[gi * fg + f] += Gemm.Sum(new ReadOnlySpan<T>(dyg + f * p, p));
+            if (dw != null)
+            {
+                if (!pointwise) Im2Col(new ReadOnlySpan<T>(x, cg * g.InSpatial), new Span<T>(col, ck * p), cg, g, 0, cg);
+                // dW (fg×ck) += dY (fg×p) · colᵀ
+                MatMul.Dot(fg, ck, p, dyg, p, pointwise ? x : col, p, dw + gi * fg * ck, ck);
+            }
+            if (job.DX != null)
+            {
+                T* dx = job.DX + ((nint)n * g.InChannels + gi * cg) * g.InSpatial;
+                // dcol (ck×p) = Wᵀ (ck×fg) · dY (fg×p); pointwise columns are the input itself
+                if (pointwise)
                 {
-                    ReadOnlySpan<T> x = input.Slice((n * g.InChannels + gi * cg) * inSpatial, cg * inSpatial);
-                    ReadOnlySpan<T> col = x;
-                    if (!pointwise)
-                    {
-                        Im2Col(x, workspace, cg, g);
-                        col = workspace.Slice(0, ck * p);
-                    }
-                    // dW (fg×ck) += dY (fg×p) · colᵀ
-                    Gemm.Dot(fg, ck, p, dy, p, col, p, weightGradient.Slice(gi * fg * ck, fg * ck), ck);
+                    MatMul.Broadcast(ck, p, fg, w, 1, ck, dyg, p, dx, p);
                 }
-
-                if (!inputGradient.IsEmpty)
+                else
                 {
-                    Span<T> dx = inputGradient.Slice((n * g.InChannels + gi * cg) * inSpatial, cg * inSpatial);
-                    // dcol (ck×p) = Wᵀ (ck×fg) · dY (fg×p); pointwise columns are the input itself
-                    if (pointwise)
-                    {
-                        Gemm.Broadcast(ck, p, fg, w, 1, ck, dy, p, dx, p);
-                    }
-                    else
-                    {
-                        Span<T> dcol = workspace.Slice(0, ck * p);
-                        dcol.Clear();
-                        Gemm.Broadcast(ck, p, fg, w, 1, ck, dy, p, dcol, p);
-                        Col2Im(dcol, dx, cg, g);
-                    }
+                    var dcol = new Span<T>(col, ck * p);
+                    dcol.Clear();
+                    MatMul.Broadcast(ck, p, fg, w, 1, ck, dyg, p, col, p);
+                    Col2Im(dcol, new Span<T>(dx, cg * g.InSpatial), cg, g);
                 }
             }
         }
@@ -106,14 +220,15 @@ public static class Convolution
 
     // x: channels×D×H×W of one example-group → col: (channels·Kd·Kh·Kw) × (OD·OH·OW),
     // row index ((c·Kd + kd)·Kh + kh)·Kw + kw to match the weight layout.
-    internal static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> col, int channels, in ConvGeometry g)
+    // Only channels [firstChannel, endChannel) are written, so channels can be split over threads.
+    internal static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> col, int channels, in ConvGeometry g, int firstChannel, int endChannel)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int od = g.OutDepth, oh = g.OutHeight, ow = g.OutWidth, p = g.OutSpatial;
         int id = g.InDepth, ih = g.InHeight, iw = g.InWidth, inSpatial = g.InSpatial;
         PaddingMode mode = g.Mode;
-        int row = 0;
-        for (int c = 0; c < channels; c++)
+        int row = firstChannel * g.KernelVolume;
+        for (int c = firstChannel; c < endChannel; c++)
         for (int kd = 0; kd < g.KernelDepth; kd++)
         for (int kh = 0; kh < g.KernelHeight; kh++)
         for (int kw = 0; kw < g.KernelWidth; kw++, row++)

@@ -63,13 +63,11 @@ public class ConvolutionTests
         ConvolutionReference.Forward<double>(x, w, b, yRef, batch, g);
         double[] dxRef = (double[])dx0.Clone(), dwRef = (double[])dw0.Clone(), dbRef = (double[])db0.Clone();
         ConvolutionReference.Backward<double>(x, w, dy, dxRef, dwRef, dbRef, batch, g);
-
-        var ws = new double[Convolution.WorkspaceSize(g)];
         var y = new double[dy.Length];
         y.AsSpan().Fill(double.NaN); // forward must overwrite every element
-        Convolution.Forward<double>(x, w, b, y, ws, batch, g);
+        Convolution.Forward<double>(x, w, b, y, batch, g);
         double[] dx = (double[])dx0.Clone(), dw = (double[])dw0.Clone(), db = (double[])db0.Clone();
-        Convolution.Backward<double>(x, w, dy, dx, dw, db, ws, batch, g);
+        Convolution.Backward<double>(x, w, dy, dx, dw, db, batch, g);
         string at = g.ToString();
         AssertClose(yRef, y, 1e-12, "y " + at);
         AssertClose(dxRef, dx, 1e-12, "dx " + at);
@@ -77,11 +75,10 @@ public class ConvolutionTests
         AssertClose(dbRef, db, 1e-12, "db " + at);
 
         float[] xf = ToFloat(x), wf = ToFloat(w), bf = ToFloat(b), dyf = ToFloat(dy);
-        var wsf = new float[Convolution.WorkspaceSize(g)];
         var yf = new float[y.Length];
-        Convolution.Forward<float>(xf, wf, bf, yf, wsf, batch, g);
+        Convolution.Forward<float>(xf, wf, bf, yf, batch, g);
         float[] dxf = ToFloat(dx0), dwf = ToFloat(dw0), dbf = ToFloat(db0);
-        Convolution.Backward<float>(xf, wf, dyf, dxf, dwf, dbf, wsf, batch, g);
+        Convolution.Backward<float>(xf, wf, dyf, dxf, dwf, dbf, batch, g);
         AssertClose(ToFloat(yRef), yf, 1e-5, "float y " + at);
         AssertClose(ToFloat(dxRef), dxf, 1e-5, "float dx " + at);
         AssertClose(ToFloat(dwRef), dwf, 1e-5, "float dw " + at);
@@ -110,13 +107,12 @@ public class ConvolutionTests
             double[] b = RandomArray(rng, g.OutChannels), dy = RandomArray(rng, batch * g.OutChannels * g.OutSpatial);
             var yRef = new double[dy.Length]; var y = new double[dy.Length];
             ConvolutionReference.Forward<double>(x, w, b, yRef, batch, g);
-            var ws = new double[Convolution.WorkspaceSize(g)];
-            Convolution.Forward<double>(x, w, b, y, ws, batch, g);
+            Convolution.Forward<double>(x, w, b, y, batch, g);
             AssertClose(yRef, y, 1e-12, "y " + g);
             double[] dxR = new double[x.Length], dwR = new double[w.Length], dbR = new double[b.Length];
             double[] dxF = new double[x.Length], dwF = new double[w.Length], dbF = new double[b.Length];
             ConvolutionReference.Backward<double>(x, w, dy, dxR, dwR, dbR, batch, g);
-            Convolution.Backward<double>(x, w, dy, dxF, dwF, dbF, ws, batch, g);
+            Convolution.Backward<double>(x, w, dy, dxF, dwF, dbF, batch, g);
             AssertClose(dxR, dxF, 1e-12, "dx " + g);
             AssertClose(dwR, dwF, 1e-12, "dw " + g);
             AssertClose(dbR, dbF, 1e-12, "db " + g);
@@ -131,7 +127,7 @@ public class ConvolutionTests
         double[] x = RandomArray(rng, 50), w = RandomArray(rng, 54), dy = RandomArray(rng, 27);
         var dwR = new double[54]; var dwF = new double[54];
         ConvolutionReference.Backward<double>(x, w, dy, Span<double>.Empty, dwR, Span<double>.Empty, 1, g);
-        Convolution.Backward<double>(x, w, dy, Span<double>.Empty, dwF, Span<double>.Empty, new double[Convolution.WorkspaceSize(g)], 1, g);
+        Convolution.Backward<double>(x, w, dy, Span<double>.Empty, dwF, Span<double>.Empty, 1, g);
         AssertClose(dwR, dwF, 1e-12, "dw");
     }
 
@@ -142,19 +138,19 @@ public class ConvolutionTests
         var g = new ConvGeometry(1, 1, 3, 3, 1, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, PaddingMode.Zeros);
         double[] x = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, w = { 1, 0, 0, -1 }, b = { 10 };
         var y = new double[4];
-        Convolution.Forward<double>(x, w, b, y, new double[Convolution.WorkspaceSize(g)], 1, g);
+        Convolution.Forward<double>(x, w, b, y, 1, g);
         Assert.Equal(new double[] { 6, 6, 6, 6 }, y);
 
         // 3x3 all-ones kernel, p1: each output is the sum of its (zero-padded) 3x3 neighbourhood
         var g2 = new ConvGeometry(1, 1, 3, 3, 1, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, PaddingMode.Zeros);
         var ones = new double[9]; ones.AsSpan().Fill(1);
         var y2 = new double[9];
-        Convolution.Forward<double>(x, ones, ReadOnlySpan<double>.Empty, y2, new double[Convolution.WorkspaceSize(g2)], 1, g2);
+        Convolution.Forward<double>(x, ones, ReadOnlySpan<double>.Empty, y2, 1, g2);
         Assert.Equal(new double[] { 12, 21, 16, 27, 45, 33, 24, 39, 28 }, y2);
 
         // the input gradient of that layer for dy = 1 everywhere counts the windows covering each pixel
         var dx = new double[9];
-        Convolution.Backward<double>(x, ones, ones, dx, new double[9], Span<double>.Empty, new double[Convolution.WorkspaceSize(g2)], 1, g2);
+        Convolution.Backward<double>(x, ones, ones, dx, new double[9], Span<double>.Empty, 1, g2);
         Assert.Equal(new double[] { 4, 6, 4, 6, 9, 6, 4, 6, 4 }, dx);
     }
 
@@ -176,7 +172,7 @@ public class ConvolutionTests
         {
             var g = new ConvGeometry(1, 1, 1, 4, 1, 1, 1, 4, 1, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 2, 1, mode);
             var y = new double[4];
-            Convolution.Forward<double>(x, w, ReadOnlySpan<double>.Empty, y, new double[Convolution.WorkspaceSize(g)], 1, g);
+            Convolution.Forward<double>(x, w, ReadOnlySpan<double>.Empty, y, 1, g);
             Assert.Equal(want, y);
         }
         // the last tap reads +2 past each output: indices 4, 5 beyond the end
@@ -192,7 +188,7 @@ public class ConvolutionTests
         {
             var g = new ConvGeometry(1, 1, 1, 4, 1, 1, 1, 4, 1, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 2, 1, mode);
             var y = new double[4];
-            Convolution.Forward<double>(x, wLast, ReadOnlySpan<double>.Empty, y, new double[Convolution.WorkspaceSize(g)], 1, g);
+            Convolution.Forward<double>(x, wLast, ReadOnlySpan<double>.Empty, y, 1, g);
             Assert.Equal(want, y);
         }
     }
@@ -208,15 +204,14 @@ public class ConvolutionTests
         int batch = 2;
         double[] x = RandomArray(rng, batch * g.InChannels * g.InSpatial), w = RandomArray(rng, WeightLength(g));
         double[] b = RandomArray(rng, g.OutChannels), r = RandomArray(rng, batch * g.OutChannels * g.OutSpatial);
-        var ws = new double[Convolution.WorkspaceSize(g)];
         var y = new double[r.Length];
         double Loss()
         {
-            Convolution.Forward<double>(x, w, b, y, ws, batch, g);
+            Convolution.Forward<double>(x, w, b, y, batch, g);
             return Dot(r, y);
         }
         double[] dx = new double[x.Length], dw = new double[w.Length], db = new double[b.Length];
-        Convolution.Backward<double>(x, w, r, dx, dw, db, ws, batch, g);
+        Convolution.Backward<double>(x, w, r, dx, dw, db, batch, g);
         CheckGradient("x " + g, x, dx, Loss);
         CheckGradient("w " + g, w, dw, Loss);
         CheckGradient("b " + g, b, db, Loss);
@@ -229,11 +224,10 @@ public class ConvolutionTests
         var g = new ConvGeometry(4, 1, 11, 10, 6, 1, 3, 3, 1, 3, 3, 1, 3, 3, 1, 2, 2, 0, 1, 0, 2, PaddingMode.Zeros);
         var rng = new Random(5);
         double[] x = RandomArray(rng, 4 * 110), w = RandomArray(rng, 6 * 2 * 9), b = RandomArray(rng, 6), r = RandomArray(rng, 6 * 9);
-        var ws = new double[Convolution.WorkspaceSize(g)];
         var y = new double[r.Length];
-        double Loss() { Convolution.Forward<double>(x, w, b, y, ws, 1, g); return Dot(r, y); }
+        double Loss() { Convolution.Forward<double>(x, w, b, y, 1, g); return Dot(r, y); }
         double[] dx = new double[x.Length], dw = new double[w.Length], db = new double[b.Length];
-        Convolution.Backward<double>(x, w, r, dx, dw, db, ws, 1, g);
+        Convolution.Backward<double>(x, w, r, dx, dw, db, 1, g);
         CheckGradient("x", x, dx, Loss);
         CheckGradient("w", w, dw, Loss);
         CheckGradient("b", b, db, Loss);
@@ -244,15 +238,15 @@ public class ConvolutionTests
     {
         var g = new ConvGeometry(3, 1, 16, 16, 8, 1, 16, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, PaddingMode.Reflect);
         var x = new float[2 * 3 * 256]; var w = new float[8 * 27]; var b = new float[8];
-        var y = new float[2 * 8 * 256]; var ws = new float[Convolution.WorkspaceSize(g)];
+        var y = new float[2 * 8 * 256];
         var dx = new float[x.Length]; var dw = new float[w.Length]; var db = new float[b.Length];
-        Convolution.Forward<float>(x, w, b, y, ws, 2, g);
-        Convolution.Backward<float>(x, w, y, dx, dw, db, ws, 2, g);
+        Convolution.Forward<float>(x, w, b, y, 2, g);
+        Convolution.Backward<float>(x, w, y, dx, dw, db, 2, g);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5; i++)
         {
-            Convolution.Forward<float>(x, w, b, y, ws, 2, g);
-            Convolution.Backward<float>(x, w, y, dx, dw, db, ws, 2, g);
+            Convolution.Forward<float>(x, w, b, y, 2, g);
+            Convolution.Backward<float>(x, w, y, dx, dw, db, 2, g);
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }

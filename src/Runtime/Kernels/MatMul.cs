@@ -1,0 +1,141 @@
+using System;
+using System.Numerics;
+
+namespace CnnDsl.Runtime.Kernels;
+
+/// <summary>
+/// The two accumulating matrix products the layers need, on raw pointers so worker threads can share
+/// them: float runs the FMA microkernels of <see cref="SimdGemm"/> at the widest vector the machine
+/// has, everything else (double, or a machine without AVX2+FMA) the portable <see cref="Gemm"/>.
+/// The Parallel variants split C into blocks over the <see cref="WorkerPool"/>.
+/// </summary>
+internal static unsafe class MatMul
+{
+    // Below this many multiply-adds a product stays on one thread: waking a worker costs about a
+    // microsecond, and LeNet-sized layers finish in a few.
+    private const long ParallelThreshold = 1 << 17;
+
+    /// <summary>C (m×n, ldc) += A·B, A(i,k) = a[i·aRow + k·aCol], B k×n (ldb).</summary>
+    public static void Broadcast<T>(int m, int n, int k, T* a, nint aRow, nint aCol, T* b, nint ldb, T* c, nint ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        if (typeof(T) == typeof(float))
+        {
+            switch (Simd.Current)
+            {
+                case SimdWidth.Vector512: SimdGemm.Broadcast<Simd512>(m, n, k, (float*)a, aRow, aCol, (float*)b, ldb, (float*)c, ldc); return;
+                case SimdWidth.Vector256: SimdGemm.Broadcast<Simd256>(m, n, k, (float*)a, aRow, aCol, (float*)b, ldb, (float*)c, ldc); return;
+            }
+        }
+        Gemm.Broadcast<T>(m, n, k, new ReadOnlySpan<T>(a, Extent(m, k, aRow, aCol)), (int)aRow, (int)aCol,
+            new ReadOnlySpan<T>(b, Extent(k, n, ldb, 1)), (int)ldb, new Span<T>(c, Extent(m, n, ldc, 1)), (int)ldc);
+    }
+
+    /// <summary>C (m×n, ldc) += A·Bᵀ, A m×k (lda), B n×k (ldb).</summary>
+    public static void Dot<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        if (typeof(T) == typeof(float))
+        {
+            switch (Simd.Current)
+            {
+                case SimdWidth.Vector512: SimdGemm.Dot<Simd512>(m, n, k, (float*)a, lda, (float*)b, ldb, (float*)c, ldc); return;
+                case SimdWidth.Vector256: SimdGemm.Dot<Simd256>(m, n, k, (float*)a, lda, (float*)b, ldb, (float*)c, ldc); return;
+            }
+        }
+        Gemm.Dot<T>(m, n, k, new ReadOnlySpan<T>(a, Extent(m, k, lda, 1)), (int)lda,
+            new ReadOnlySpan<T>(b, Extent(n, k, ldb, 1)), (int)ldb, new Span<T>(c, Extent(m, n, ldc, 1)), (int)ldc);
+    }
+
+    public static void ParallelBroadcast<T>(int m, int n, int k, T* a, nint aRow, nint aCol, T* b, nint ldb, T* c, nint ldc,
+        Epilogue epilogue = Epilogue.None)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new Job<T> { A = a, ARow = aRow, ACol = aCol, B = b, Ldb = ldb, C = c, Ldc = ldc, M = m, N = n, K = k, Epilogue = epilogue };
+        Run(ref job, &BroadcastBlock<T>);
+    }
+
+    public static void ParallelDot<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc,
+        Epilogue epilogue = Epilogue.None)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new Job<T> { A = a, ARow = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, M = m, N = n, K = k, Epilogue = epilogue };
+        Run(ref job, &DotBlock<T>);
+    }
+
+    private struct Job<T> where T : unmanaged
+    {
+        public T* A, B, C;
+        public nint ARow, ACol, Ldb, Ldc;
+        public int M, N, K, RowBlock, ColumnBlock, ColumnBlocks;
+        public Epilogue Epilogue;
+    }
+
+    private static void Run<T>(ref Job<T> job, delegate*<void*, int, int, void> body)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (job.M == 0 || job.N == 0) return;
+        int threads = ComputeThreads.Count;
+        long work = (long)job.M * job.N * job.K;
+        // about four blocks per thread so a descheduled thread's share can be picked up by the other
+        int wanted = threads == 1 || work < ParallelThreshold ? 1 : 4 * threads;
+        // split the wide dimension: columns in whole vector pairs, rows in whole 6-row tiles
+        if (job.N >= 64 * wanted || job.N >= job.M)
+        {
+            job.RowBlock = job.M;
+            job.ColumnBlock = Math.Min(job.N, RoundUp((job.N + wanted - 1) / wanted, 32));
+        }
+        else
+        {
+            job.ColumnBlock = job.N;
+            job.RowBlock = Math.Min(job.M, RoundUp((job.M + wanted - 1) / wanted, 6));
+        }
+        job.ColumnBlocks = (job.N + job.ColumnBlock - 1) / job.ColumnBlock;
+        int rowBlocks = (job.M + job.RowBlock - 1) / job.RowBlock;
+        fixed (Job<T>* context = &job)
+            WorkerPool.For(rowBlocks * job.ColumnBlocks, body, context);
+    }
+
+    private static void BroadcastBlock<T>(void* context, int item, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref Job<T> job = ref *(Job<T>*)context;
+        Block(ref job, item, out int i0, out int m, out int j0, out int n);
+        T* c = job.C + i0 * job.Ldc + j0;
+        Broadcast(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B + j0, job.Ldb, c, job.Ldc);
+        Apply(job.Epilogue, c, m, n, job.Ldc);
+    }
+
+    private static void DotBlock<T>(void* context, int item, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref Job<T> job = ref *(Job<T>*)context;
+        Block(ref job, item, out int i0, out int m, out int j0, out int n);
+        T* c = job.C + i0 * job.Ldc + j0;
+        Dot(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.B + j0 * job.Ldb, job.Ldb, c, job.Ldc);
+        Apply(job.Epilogue, c, m, n, job.Ldc);
+    }
+
+    private static void Block<T>(ref Job<T> job, int item, out int i0, out int m, out int j0, out int n) where T : unmanaged
+    {
+        i0 = item / job.ColumnBlocks * job.RowBlock;
+        j0 = item % job.ColumnBlocks * job.ColumnBlock;
+        m = Math.Min(job.RowBlock, job.M - i0);
+        n = Math.Min(job.ColumnBlock, job.N - j0);
+    }
+
+    /// <summary>Applies an epilogue to an m×n block (row stride ld) in place.</summary>
+    public static void Apply<T>(Epilogue epilogue, T* c, int m, int n, nint ld)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (epilogue == Epilogue.None) return;
+        for (int i = 0; i < m; i++) Epilogues.Relu(new Span<T>(c + i * ld, n));
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    private static int Extent(int rows, int columns, nint rowStride, nint columnStride) =>
+        (int)((rows - 1) * rowStride + (columns - 1) * columnStride + 1);
+}

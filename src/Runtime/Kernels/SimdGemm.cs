@@ -1,0 +1,218 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace CnnDsl.Runtime.Kernels;
+
+/// <summary>
+/// Float GEMM microkernels with fused multiply-add, written once over <see cref="ISimdVector{TSelf}"/>
+/// and instantiated for Vector512 and Vector256. Both shapes accumulate into C. Edges that do not
+/// fill a tile fall to narrower tiles and finally scalar FMA, so any m, n, k is exact.
+/// </summary>
+internal static unsafe class SimdGemm
+{
+    // A KC-deep strip of B two vectors wide (256 × 128 B = 32 KB at 512 bits) stays in L1 while all
+    // row tiles of A stream past it.
+    private const int KC = 256;
+
+    /// <summary>C (m×n, row stride ldc) += A·B with A(i,k) = a[i·aRow + k·aCol] and B k×n (row stride
+    /// ldb). Each step broadcasts one A element per row against vectors of a B row.</summary>
+    public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        for (int k0 = 0; k0 < k; k0 += KC)
+        {
+            int kc = Math.Min(KC, k - k0);
+            float* ak = a + k0 * aCol, bk = b + k0 * ldb;
+            int j = 0;
+            for (; j + 2 * w <= n; j += 2 * w)
+            {
+                int i = 0;
+                for (; i + 6 <= m; i += 6) Tile6x2<V>(kc, ak + i * aRow, aRow, aCol, bk + j, ldb, c + i * ldc + j, ldc);
+                for (; i + 2 <= m; i += 2) Tile2x2<V>(kc, ak + i * aRow, aRow, aCol, bk + j, ldb, c + i * ldc + j, ldc);
+                if (i < m) Tile1x2<V>(kc, ak + i * aRow, aCol, bk + j, ldb, c + i * ldc + j);
+            }
+            for (; j + w <= n; j += w)
+            {
+                int i = 0;
+                for (; i + 4 <= m; i += 4) Tile4x1<V>(kc, ak + i * aRow, aRow, aCol, bk + j, ldb, c + i * ldc + j, ldc);
+                for (; i < m; i++) Tile1x1<V>(kc, ak + i * aRow, aCol, bk + j, ldb, c + i * ldc + j);
+            }
+            if (j < n) ScalarBroadcast(m, n - j, kc, ak, aRow, aCol, bk + j, ldb, c + j, ldc);
+        }
+    }
+
+    /// <summary>C (m×n, row stride ldc) += A·Bᵀ with A m×k (row stride lda) and B n×k (row stride
+    /// ldb): every element is a dot product of two contiguous rows, vectorized along k.</summary>
+    public static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            int i = 0;
+            for (; i + 2 <= m; i += 2) Dot2x4<V>(k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc);
+            if (i < m) Dot1x4<V>(k, a + i * lda, b + j * ldb, ldb, c + i * ldc + j);
+        }
+        for (; j < n; j++)
+            for (int i = 0; i < m; i++)
+                c[i * ldc + j] += DotRow<V>(k, a + i * lda, b + j * ldb);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile6x2<V>(int kc, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        V x00 = V.Load(c), x01 = V.Load(c + w), x10 = V.Load(c1), x11 = V.Load(c1 + w);
+        V x20 = V.Load(c2), x21 = V.Load(c2 + w), x30 = V.Load(c3), x31 = V.Load(c3 + w);
+        V x40 = V.Load(c4), x41 = V.Load(c4 + w), x50 = V.Load(c5), x51 = V.Load(c5 + w);
+        float* a1 = a + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
+        nint ka = 0;
+        for (int kk = 0; kk < kc; kk++, ka += aCol, b += ldb)
+        {
+            V b0 = V.Load(b), b1 = V.Load(b + w);
+            V s = V.Splat(a[ka]); x00 = V.MultiplyAdd(s, b0, x00); x01 = V.MultiplyAdd(s, b1, x01);
+            s = V.Splat(a1[ka]); x10 = V.MultiplyAdd(s, b0, x10); x11 = V.MultiplyAdd(s, b1, x11);
+            s = V.Splat(a2[ka]); x20 = V.MultiplyAdd(s, b0, x20); x21 = V.MultiplyAdd(s, b1, x21);
+            s = V.Splat(a3[ka]); x30 = V.MultiplyAdd(s, b0, x30); x31 = V.MultiplyAdd(s, b1, x31);
+            s = V.Splat(a4[ka]); x40 = V.MultiplyAdd(s, b0, x40); x41 = V.MultiplyAdd(s, b1, x41);
+            s = V.Splat(a5[ka]); x50 = V.MultiplyAdd(s, b0, x50); x51 = V.MultiplyAdd(s, b1, x51);
+        }
+        x00.Store(c); x01.Store(c + w); x10.Store(c1); x11.Store(c1 + w);
+        x20.Store(c2); x21.Store(c2 + w); x30.Store(c3); x31.Store(c3 + w);
+        x40.Store(c4); x41.Store(c4 + w); x50.Store(c5); x51.Store(c5 + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile2x2<V>(int kc, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        float* c1 = c + ldc, a1 = a + aRow;
+        V x00 = V.Load(c), x01 = V.Load(c + w), x10 = V.Load(c1), x11 = V.Load(c1 + w);
+        nint ka = 0;
+        for (int kk = 0; kk < kc; kk++, ka += aCol, b += ldb)
+        {
+            V b0 = V.Load(b), b1 = V.Load(b + w);
+            V s = V.Splat(a[ka]); x00 = V.MultiplyAdd(s, b0, x00); x01 = V.MultiplyAdd(s, b1, x01);
+            s = V.Splat(a1[ka]); x10 = V.MultiplyAdd(s, b0, x10); x11 = V.MultiplyAdd(s, b1, x11);
+        }
+        x00.Store(c); x01.Store(c + w); x10.Store(c1); x11.Store(c1 + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x2<V>(int kc, float* a, nint aCol, float* b, nint ldb, float* c)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        V x0 = V.Load(c), x1 = V.Load(c + w);
+        nint ka = 0;
+        for (int kk = 0; kk < kc; kk++, ka += aCol, b += ldb)
+        {
+            V s = V.Splat(a[ka]);
+            x0 = V.MultiplyAdd(s, V.Load(b), x0);
+            x1 = V.MultiplyAdd(s, V.Load(b + w), x1);
+        }
+        x0.Store(c); x1.Store(c + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x1<V>(int kc, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        float* a1 = a + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+        V x0 = V.Load(c), x1 = V.Load(c1), x2 = V.Load(c2), x3 = V.Load(c3);
+        nint ka = 0;
+        for (int kk = 0; kk < kc; kk++, ka += aCol, b += ldb)
+        {
+            V b0 = V.Load(b);
+            x0 = V.MultiplyAdd(V.Splat(a[ka]), b0, x0);
+            x1 = V.MultiplyAdd(V.Splat(a1[ka]), b0, x1);
+            x2 = V.MultiplyAdd(V.Splat(a2[ka]), b0, x2);
+            x3 = V.MultiplyAdd(V.Splat(a3[ka]), b0, x3);
+        }
+        x0.Store(c); x1.Store(c1); x2.Store(c2); x3.Store(c3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile1x1<V>(int kc, float* a, nint aCol, float* b, nint ldb, float* c)
+        where V : unmanaged, ISimdVector<V>
+    {
+        V x0 = V.Load(c);
+        nint ka = 0;
+        for (int kk = 0; kk < kc; kk++, ka += aCol, b += ldb) x0 = V.MultiplyAdd(V.Splat(a[ka]), V.Load(b), x0);
+        x0.Store(c);
+    }
+
+    private static void ScalarBroadcast(int m, int n, int kc, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+    {
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            float s = c[i * ldc + j];
+            for (int kk = 0; kk < kc; kk++) s = MathF.FusedMultiplyAdd(a[i * aRow + kk * aCol], b[kk * ldb + j], s);
+            c[i * ldc + j] = s;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot2x4<V>(int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        float* a1 = a + lda, b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+        V p0 = V.Zero, p1 = V.Zero, p2 = V.Zero, p3 = V.Zero, q0 = V.Zero, q1 = V.Zero, q2 = V.Zero, q3 = V.Zero;
+        int kk = 0;
+        for (; kk + w <= k; kk += w)
+        {
+            V x = V.Load(a + kk), y = V.Load(a1 + kk);
+            V v = V.Load(b + kk); p0 = V.MultiplyAdd(x, v, p0); q0 = V.MultiplyAdd(y, v, q0);
+            v = V.Load(b1 + kk); p1 = V.MultiplyAdd(x, v, p1); q1 = V.MultiplyAdd(y, v, q1);
+            v = V.Load(b2 + kk); p2 = V.MultiplyAdd(x, v, p2); q2 = V.MultiplyAdd(y, v, q2);
+            v = V.Load(b3 + kk); p3 = V.MultiplyAdd(x, v, p3); q3 = V.MultiplyAdd(y, v, q3);
+        }
+        float s0 = V.Sum(p0), s1 = V.Sum(p1), s2 = V.Sum(p2), s3 = V.Sum(p3);
+        float t0 = V.Sum(q0), t1 = V.Sum(q1), t2 = V.Sum(q2), t3 = V.Sum(q3);
+        for (; kk < k; kk++)
+        {
+            float x = a[kk], y = a1[kk];
+            s0 = MathF.FusedMultiplyAdd(x, b[kk], s0); t0 = MathF.FusedMultiplyAdd(y, b[kk], t0);
+            s1 = MathF.FusedMultiplyAdd(x, b1[kk], s1); t1 = MathF.FusedMultiplyAdd(y, b1[kk], t1);
+            s2 = MathF.FusedMultiplyAdd(x, b2[kk], s2); t2 = MathF.FusedMultiplyAdd(y, b2[kk], t2);
+            s3 = MathF.FusedMultiplyAdd(x, b3[kk], s3); t3 = MathF.FusedMultiplyAdd(y, b3[kk], t3);
+        }
+        c[0] += s0; c[1] += s1; c[2] += s2; c[3] += s3;
+        float* cn = c + ldc;
+        cn[0] += t0; cn[1] += t1; cn[2] += t2; cn[3] += t3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot1x4<V>(int k, float* a, float* b, nint ldb, float* c)
+        where V : unmanaged, ISimdVector<V>
+    {
+        c[0] += DotRow<V>(k, a, b);
+        c[1] += DotRow<V>(k, a, b + ldb);
+        c[2] += DotRow<V>(k, a, b + 2 * ldb);
+        c[3] += DotRow<V>(k, a, b + 3 * ldb);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotRow<V>(int k, float* a, float* b)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count, kk = 0;
+        V p0 = V.Zero, p1 = V.Zero;
+        for (; kk + 2 * w <= k; kk += 2 * w)
+        {
+            p0 = V.MultiplyAdd(V.Load(a + kk), V.Load(b + kk), p0);
+            p1 = V.MultiplyAdd(V.Load(a + kk + w), V.Load(b + kk + w), p1);
+        }
+        for (; kk + w <= k; kk += w) p0 = V.MultiplyAdd(V.Load(a + kk), V.Load(b + kk), p0);
+        float s = V.Sum(V.Add(p0, p1));
+        for (; kk < k; kk++) s = MathF.FusedMultiplyAdd(a[kk], b[kk], s);
+        return s;
+    }
+}

@@ -30,6 +30,11 @@ public static unsafe class Convolution
             var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Geometry = g, Epilogue = epilogue };
             if (batch >= ComputeThreads.Count)
             {
+                if (ShiftedInput.Applies<T>(g))
+                {
+                    nint* offsets = stackalloc nint[g.FilterSize];
+                    job.Shifted = new ShiftedInput(g, offsets);
+                }
                 WorkerPool.For(batch, &ForwardExample<T>, &job);
                 return;
             }
@@ -82,6 +87,7 @@ public static unsafe class Convolution
         public T* X, W, B, Y, DY, DX, DW, DB, Columns;
         public nint* Partials;
         public ConvGeometry Geometry;
+        public ShiftedInput Shifted;
         public Epilogue Epilogue;
         public int Example, Group;
     }
@@ -108,6 +114,11 @@ public static unsafe class Convolution
     private static void ForwardExample<T>(void* context, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        if (job.Shifted.RowOffsets != null)
+        {
+            ShiftedForwardExample(ref job, n, worker);
+            return;
+        }
         ref readonly ConvGeometry g = ref job.Geometry;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         bool pointwise = IsPointwise(g);
@@ -119,6 +130,25 @@ public static unsafe class Convolution
             T* y = job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
             SeedBias(y, job.B == null ? null : job.B + gi * fg, fg, p);
             MatMul.Broadcast(fg, p, ck, job.W + gi * fg * ck, ck, 1, pointwise ? x : col, p, y, p);
+        }
+        if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
+    }
+
+    // Stride 1, zero padding: pad the example once, let the GEMM read each column-matrix row as a
+    // shifted view of it (ShiftedInput), and copy the valid columns out with bias already in place.
+    private static void ShiftedForwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        ref readonly ShiftedInput s = ref job.Shifted;
+        int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
+        float* scratch = WorkerPool.Scratch<float>(worker, s.PaddedElements + (long)fg * s.Columns);
+        float* padded = scratch, wide = scratch + s.PaddedElements;
+        s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+        for (int gi = 0; gi < g.Groups; gi++)
+        {
+            SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
+            MatMul.BroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns);
+            s.Extract(wide, fg, (float*)job.Y + ((nint)n * g.OutChannels + gi * fg) * p);
         }
         if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
     }

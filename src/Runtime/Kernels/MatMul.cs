@@ -32,6 +32,15 @@ internal static unsafe class MatMul
             new ReadOnlySpan<T>(b, Extent(k, n, ldb, 1)), (int)ldb, new Span<T>(c, Extent(m, n, ldc, 1)), (int)ldc);
     }
 
+    /// <summary>Float only, FMA paths only (see <see cref="ShiftedInput.Applies{T}"/>): C (m×n, ldc) += A·B
+    /// with row kk of B at b + rowOffsets[kk].</summary>
+    public static void BroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc)
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.Broadcast<Simd512>(m, n, k, a, aRow, aCol, b, rowOffsets, c, ldc);
+        else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, c, ldc);
+    }
+
     /// <summary>C (m×n, ldc) += A·Bᵀ, A m×k (lda), B n×k (ldb).</summary>
     public static void Dot<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -14,9 +14,123 @@ internal static unsafe class SimdGemm
     // row tiles of A stream past it.
     private const int KC = 256;
 
+    // Columns of B packed per pass: a KC×NC panel (256 KB) stays in L2 while A's row tiles stream.
+    private const int NC = 256;
+
+    [ThreadStatic] private static float[]? t_panel;
+    internal static bool NoPacking;
+
     /// <summary>C (m×n, row stride ldc) += A·B with A(i,k) = a[i·aRow + k·aCol] and B k×n (row stride
-    /// ldb). Each step broadcasts one A element per row against vectors of a B row.</summary>
+    /// ldb). Each step broadcasts one A element per row against vectors of a B row. Whole two-vector
+    /// strips of B are first copied into a contiguous, aligned panel: read in place, a strip's rows
+    /// lie a row stride apart (hundreds of streams for the prefetcher, loads split across cache
+    /// lines when the stride is not a multiple of 16 floats); packed, the microkernel reads it
+    /// sequentially. The columns left over go through the unpacked tiles.</summary>
     public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+        => Broadcast<V>(m, n, k, a, aRow, aCol, b, ldb, null, c, ldc);
+
+    /// <summary>As above with row kk of B at b + rowOffsets[kk] instead of b + kk·ldb: a convolution
+    /// reads its column matrix as shifted views of the padded input this way, without building it.</summary>
+    public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+        => Broadcast<V>(m, n, k, a, aRow, aCol, b, 0, rowOffsets, c, ldc);
+
+    private static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, nint* rowOffsets, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int strip = 2 * V.Count;
+        if (rowOffsets == null && (m < 4 || n < strip || NoPacking))
+        {
+            // too few rows to repay a copy of B
+            Unpacked<V>(m, n, k, a, aRow, aCol, b, ldb, c, ldc);
+            return;
+        }
+        float* panel = Panel();
+        float* edge = stackalloc float[6 * 2 * 16];
+        for (int k0 = 0; k0 < k; k0 += KC)
+        {
+            int kc = Math.Min(KC, k - k0);
+            float* ak = a + k0 * aCol;
+            for (int j0 = 0; j0 < n; j0 += NC)
+            {
+                int nc = Math.Min(NC, n - j0);
+                Pack<V>(kc, nc, b + j0, k0, ldb, rowOffsets, panel);
+                for (int s = 0; s < nc; s += strip)
+                {
+                    float* bs = panel + (nint)s * kc;
+                    int width = Math.Min(strip, nc - s);
+                    if (width == strip) RowTiles<V>(m, kc, ak, aRow, aCol, bs, c + j0 + s, ldc);
+                    else EdgeStrip<V>(m, kc, width, ak, aRow, aCol, bs, c + j0 + s, ldc, edge);
+                }
+            }
+        }
+    }
+
+    private static void RowTiles<V>(int m, int kc, float* a, nint aRow, nint aCol, float* b, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int strip = 2 * V.Count, i = 0;
+        for (; i + 6 <= m; i += 6) Tile6x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
+        for (; i + 2 <= m; i += 2) Tile2x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
+        if (i < m) Tile1x2<V>(kc, a + i * aRow, aCol, b, strip, c + i * ldc);
+    }
+
+    // The last, partial strip: its packed columns are zero-padded to full width, so the full tile runs
+    // on a copy of the valid C columns and only those are written back.
+    private static void EdgeStrip<V>(int m, int kc, int width, float* a, nint aRow, nint aCol, float* b, float* c, nint ldc, float* edge)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int strip = 2 * V.Count;
+        for (int i0 = 0; i0 < m; i0 += 6)
+        {
+            int rows = Math.Min(6, m - i0);
+            for (int r = 0; r < rows; r++)
+            {
+                new Span<float>(c + (i0 + r) * ldc, width).CopyTo(new Span<float>(edge + r * strip, width));
+                new Span<float>(edge + r * strip + width, strip - width).Clear();
+            }
+            RowTiles<V>(rows, kc, a + i0 * aRow, aRow, aCol, b, edge, strip);
+            for (int r = 0; r < rows; r++)
+                new Span<float>(edge + r * strip, width).CopyTo(new Span<float>(c + (i0 + r) * ldc, width));
+        }
+    }
+
+    // B (kc×nc, row stride ldb) → strip-major panel: strip s holds rows 0..kc of its 2·Count columns
+    // back to back; a last partial strip is padded with zeros.
+    private static void Pack<V>(int kc, int nc, float* b, int k0, nint ldb, nint* rowOffsets, float* panel)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count, strip = 2 * w, whole = nc / strip * strip;
+        for (int kk = 0; kk < kc; kk++)
+        {
+            float* row = b + (rowOffsets == null ? (k0 + kk) * ldb : rowOffsets[k0 + kk]);
+            float* dst = panel + kk * strip;
+            int s = 0;
+            for (; s < whole; s += strip, dst += (nint)strip * kc)
+            {
+                V.Load(row + s).Store(dst);
+                V.Load(row + s + w).Store(dst + w);
+            }
+            if (s < nc)
+            {
+                int rest = nc - s;
+                new Span<float>(row + s, rest).CopyTo(new Span<float>(dst, rest));
+                new Span<float>(dst + rest, strip - rest).Clear();
+            }
+        }
+    }
+
+    private static float* Panel()
+    {
+        // one per thread, pinned, aligned to a cache line by hand; allocated once per thread
+        const int Elements = KC * NC + 16;
+        t_panel ??= GC.AllocateUninitializedArray<float>(Elements, pinned: true);
+        float* start = (float*)Unsafe.AsPointer(ref t_panel[0]);
+        return (float*)(((nint)start + 63) & ~(nint)63);
+    }
+
+    private static void Unpacked<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
         int w = V.Count;

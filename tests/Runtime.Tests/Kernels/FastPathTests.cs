@@ -1,0 +1,250 @@
+using System;
+using System.Collections.Generic;
+using CnnDsl.Runtime.Kernels;
+using static CnnDsl.Runtime.Tests.Kernels.KernelTestUtil;
+
+namespace CnnDsl.Runtime.Tests.Kernels;
+
+[CollectionDefinition(nameof(KernelSettings), DisableParallelization = true)]
+public sealed class KernelSettings;
+
+/// <summary>
+/// Every vector width (forced narrower than the machine's best, down to the portable path) and
+/// thread count runs the float kernels on awkward sizes — 1, odd, primes, one past a vector or a
+/// tile — against the direct-loop reference in double.
+/// </summary>
+[Collection(nameof(KernelSettings))]
+public sealed class FastPathTests : IDisposable
+{
+    private readonly int _threads = ComputeThreads.Count;
+
+    public void Dispose()
+    {
+        Simd.Override = null;
+        ComputeThreads.Count = _threads;
+    }
+
+    public static IEnumerable<object[]> Settings()
+    {
+        foreach (SimdWidth width in Enum.GetValues<SimdWidth>())
+            foreach (int threads in new[] { 1, 2, 3 })
+                yield return new object[] { width.ToString(), threads };
+    }
+
+    private static readonly int[] s_awkward = { 1, 2, 3, 5, 6, 7, 13, 16, 17, 31, 32, 33, 47, 64, 65, 97 };
+
+    private static void Use(string width, int threads)
+    {
+        Simd.Override = Enum.Parse<SimdWidth>(width);
+        ComputeThreads.Count = threads;
+    }
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public unsafe void Matrix_products_match_naive_sums(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(11 + width.Length * 7 + threads);
+        for (int round = 0; round < 40; round++)
+        {
+            int m = Pick(rng), n = Pick(rng), k = Pick(rng) * (round % 5 == 0 ? 9 : 1);
+            bool transposedA = round % 2 == 1;
+            double[] a = RandomArray(rng, m * k), b = RandomArray(rng, k * n), c0 = RandomArray(rng, m * n);
+            // A(i,k) at i·aRow + k·aCol: plain (k contiguous) or transposed (i contiguous)
+            int aRow = transposedA ? 1 : k, aCol = transposedA ? m : 1;
+            var expected = (double[])c0.Clone();
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    for (int kk = 0; kk < k; kk++)
+                        expected[i * n + j] += a[i * aRow + kk * aCol] * b[kk * n + j];
+            float[] af = ToFloat(a), bf = ToFloat(b), serial = ToFloat(c0), parallel = ToFloat(c0);
+            fixed (float* pa = af, pb = bf, pc = serial, pp = parallel)
+            {
+                MatMul.Broadcast(m, n, k, pa, aRow, aCol, pb, n, pc, n);
+                MatMul.ParallelBroadcast(m, n, k, pa, aRow, aCol, pb, n, pp, n);
+            }
+            string at = $"{width} t{threads} m{m} n{n} k{k} transposed {transposedA}";
+            AssertClose(ToFloat(expected), serial, 1e-4, "broadcast " + at);
+            AssertClose(ToFloat(expected), parallel, 1e-4, "parallel broadcast " + at);
+
+            // C += A·Bᵀ with B n×k
+            double[] bt = RandomArray(rng, n * k);
+            var expectedDot = (double[])c0.Clone();
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    for (int kk = 0; kk < k; kk++)
+                        expectedDot[i * n + j] += a[i * k + kk] * bt[j * k + kk];
+            float[] btf = ToFloat(bt), dot = ToFloat(c0), parallelDot = ToFloat(c0);
+            fixed (float* pa = af, pb = btf, pc = dot, pp = parallelDot)
+            {
+                MatMul.Dot(m, n, k, pa, k, pb, k, pc, n);
+                MatMul.ParallelDot(m, n, k, pa, k, pb, k, pp, n);
+            }
+            AssertClose(ToFloat(expectedDot), dot, 1e-4, "dot " + at);
+            AssertClose(ToFloat(expectedDot), parallelDot, 1e-4, "parallel dot " + at);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Convolution_matches_reference_with_and_without_fused_relu(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(100 + width.Length * 10 + threads);
+        for (int round = 0; round < 24; round++)
+        {
+            int rank = 1 + round % 3;
+            var g = ConvolutionTests.RandomGeometry(rng, rank, round % 3 == 0 ? PaddingMode.Reflect : PaddingMode.Zeros, rank == 1 ? 70 : rank == 2 ? 19 : 7);
+            if (round % 2 == 0) g = g with { StrideDepth = 1, StrideHeight = 1, StrideWidth = 1, OutDepth = Out(g.InDepth, g.KernelDepth, g.DilationDepth, g.PadDepth), OutHeight = Out(g.InHeight, g.KernelHeight, g.DilationHeight, g.PadHeight), OutWidth = Out(g.InWidth, g.KernelWidth, g.DilationWidth, g.PadWidth) };
+            int batch = new[] { 1, 2, 3, 5 }[round % 4];
+            var epilogue = round % 4 < 2 ? Epilogue.Relu : Epilogue.None;
+            CheckConvolution(rng, g, batch, epilogue, $"{width} t{threads} batch {batch} {epilogue} {g}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Convolution_matches_reference_on_layers_of_real_networks(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(7);
+        var layers = new[]
+        {
+            Conv(1, 28, 6, 5, 1, 2),    // LeNet conv1
+            Conv(6, 14, 16, 5, 1, 0),   // LeNet conv2
+            Conv(3, 32, 32, 3, 1, 1),   // VGG-ish first layer
+            Conv(32, 9, 37, 3, 2, 1),   // stride 2, prime channel count
+            Conv(16, 7, 12, 1, 1, 0),   // pointwise
+        };
+        foreach (var g in layers)
+            foreach (int batch in new[] { 1, 4 })
+                CheckConvolution(rng, g, batch, Epilogue.Relu, $"{width} t{threads} batch {batch} {g}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Dense_matches_reference_with_and_without_fused_relu(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(300 + width.Length * 10 + threads);
+        for (int round = 0; round < 16; round++)
+        {
+            int batch = Pick(rng), inputs = Pick(rng) * (round % 3 == 0 ? 13 : 1), units = Pick(rng);
+            var epilogue = round % 2 == 0 ? Epilogue.Relu : Epilogue.None;
+            double[] x = RandomArray(rng, batch * inputs), w = RandomArray(rng, units * inputs), b = RandomArray(rng, units), dy = RandomArray(rng, batch * units);
+            var y = new double[batch * units];
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < units; o++)
+                {
+                    double s = b[o];
+                    for (int i = 0; i < inputs; i++) s += x[n * inputs + i] * w[o * inputs + i];
+                    y[n * units + o] = epilogue == Epilogue.Relu ? Math.Max(0, s) : s;
+                }
+            double[] g = Masked(dy, y, epilogue);
+            var dx = new double[x.Length]; var dw = new double[w.Length]; var db = new double[b.Length];
+            for (int n = 0; n < batch; n++)
+                for (int o = 0; o < units; o++)
+                {
+                    db[o] += g[n * units + o];
+                    for (int i = 0; i < inputs; i++)
+                    {
+                        dx[n * inputs + i] += g[n * units + o] * w[o * inputs + i];
+                        dw[o * inputs + i] += g[n * units + o] * x[n * inputs + i];
+                    }
+                }
+            float[] yf = new float[y.Length], dxf = new float[x.Length], dwf = new float[w.Length], dbf = new float[b.Length];
+            float[] xf = ToFloat(x), wf = ToFloat(w);
+            CnnDsl.Runtime.Kernels.Dense.Forward<float>(xf, wf, ToFloat(b), yf, batch, inputs, units, epilogue);
+            CnnDsl.Runtime.Kernels.Dense.Backward<float>(xf, wf, ToFloat(dy), dxf, dwf, dbf, batch, inputs, units, epilogue, yf);
+            string at = $"{width} t{threads} batch {batch} in {inputs} units {units} {epilogue}";
+            AssertClose(ToFloat(y), yf, 1e-4, "y " + at);
+            AssertClose(ToFloat(dx), dxf, 1e-4, "dx " + at);
+            AssertClose(ToFloat(dw), dwf, 1e-4, "dw " + at);
+            AssertClose(ToFloat(db), dbf, 1e-4, "db " + at);
+        }
+    }
+
+    [Fact]
+    public void Kernels_called_from_several_threads_at_once_stay_exact()
+    {
+        // one thread holds the worker pool, the others run inline as their own worker 0: none may
+        // share another's scratch
+        ComputeThreads.Count = 2;
+        var g = Conv(6, 14, 16, 5, 1, 0);
+        const int Batch = 3;
+        var rng = new Random(5);
+        var inputs = new float[4][];
+        var expected = new float[4][];
+        float[] w = ToFloat(RandomArray(rng, g.OutChannels * g.FilterSize)), b = ToFloat(RandomArray(rng, g.OutChannels));
+        for (int t = 0; t < 4; t++)
+        {
+            inputs[t] = ToFloat(RandomArray(rng, Batch * g.InChannels * g.InSpatial));
+            expected[t] = new float[Batch * g.OutChannels * g.OutSpatial];
+            Convolution.Forward<float>(inputs[t], w, b, expected[t], Batch, g, Epilogue.Relu);
+        }
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = new System.Threading.Thread[4];
+        for (int t = 0; t < 4; t++)
+        {
+            int id = t;
+            threads[t] = new System.Threading.Thread(() =>
+            {
+                var y = new float[expected[id].Length];
+                for (int round = 0; round < 200; round++)
+                {
+                    Convolution.Forward<float>(inputs[id], w, b, y, Batch, g, Epilogue.Relu);
+                    if (!y.AsSpan().SequenceEqual(expected[id])) { failures.Add($"thread {id} round {round}"); return; }
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (var thread in threads) thread.Join();
+        Assert.Empty(failures);
+    }
+
+    private static void CheckConvolution(Random rng, ConvGeometry g, int batch, Epilogue epilogue, string at)
+    {
+        double[] x = RandomArray(rng, batch * g.InChannels * g.InSpatial), w = RandomArray(rng, g.OutChannels * g.FilterSize);
+        double[] b = RandomArray(rng, g.OutChannels), dy = RandomArray(rng, batch * g.OutChannels * g.OutSpatial);
+        var y = new double[dy.Length];
+        ConvolutionReference.Forward<double>(x, w, b, y, batch, g);
+        if (epilogue == Epilogue.Relu) for (int i = 0; i < y.Length; i++) y[i] = Math.Max(0, y[i]);
+        double[] dx0 = RandomArray(rng, x.Length), dw0 = RandomArray(rng, w.Length), db0 = RandomArray(rng, b.Length);
+        double[] dx = (double[])dx0.Clone(), dw = (double[])dw0.Clone(), db = (double[])db0.Clone();
+        ConvolutionReference.Backward<double>(x, w, Masked(dy, y, epilogue), dx, dw, db, batch, g);
+
+        float[] xf = ToFloat(x), wf = ToFloat(w), yf = new float[y.Length];
+        yf.AsSpan().Fill(float.NaN); // forward overwrites every element
+        Convolution.Forward<float>(xf, wf, ToFloat(b), yf, batch, g, epilogue);
+        float[] dxf = ToFloat(dx0), dwf = ToFloat(dw0), dbf = ToFloat(db0);
+        Convolution.Backward<float>(xf, wf, ToFloat(dy), dxf, dwf, dbf, batch, g, epilogue, yf);
+        // float sums over up to a few thousand terms of size ~1
+        double tol = 2e-5 * Math.Sqrt(g.FilterSize * batch);
+        AssertClose(ToFloat(y), yf, tol, "y " + at);
+        AssertClose(ToFloat(dx), dxf, tol, "dx " + at);
+        AssertClose(ToFloat(dw), dwf, tol, "dw " + at);
+        AssertClose(ToFloat(db), dbf, tol, "db " + at);
+    }
+
+    private static double[] Masked(double[] dy, double[] y, Epilogue epilogue)
+    {
+        if (epilogue == Epilogue.None) return dy;
+        var g = new double[dy.Length];
+        for (int i = 0; i < dy.Length; i++) g[i] = y[i] > 0 ? dy[i] : 0;
+        return g;
+    }
+
+    private static int Pick(Random rng) => s_awkward[rng.Next(s_awkward.Length)];
+
+    private static int Out(int input, int kernel, int dilation, int pad)
+    {
+        // stride 1 with padding `pad` on both sides
+        return input + 2 * pad - dilation * (kernel - 1);
+    }
+
+    private static ConvGeometry Conv(int channels, int size, int filters, int kernel, int stride, int pad)
+    {
+        int o = (size + 2 * pad - kernel) / stride + 1;
+        return new ConvGeometry(channels, 1, size, size, filters, 1, o, o, 1, kernel, kernel, 1, stride, stride, 1, 1, 1, 0, pad, pad, 1, PaddingMode.Zeros);
+    }
+}

@@ -69,6 +69,11 @@ public static unsafe class Convolution
                 DB = biasGradient.IsEmpty ? null : db, Y = act, Geometry = g, Epilogue = epilogue, Partials = partials,
             };
             for (int t = 0; t < threads; t++) partials[t] = 0;
+            if (ShiftedInput.Applies<T>(g))
+            {
+                nint* offsets = stackalloc nint[g.FilterSize];
+                job.Shifted = new ShiftedInput(g, offsets);
+            }
             WorkerPool.For(batch, &BackwardExample<T>, &job);
             // the caller's worker wrote straight into the gradients; the others' partials are added now
             int weights = g.OutChannels * g.FilterSize;
@@ -153,6 +158,57 @@ public static unsafe class Convolution
         if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
     }
 
+    // The adjoint of ShiftedForwardExample: dY (relu' applied) is widened to the GEMM's columns, dW is
+    // a dot product of it with the shifted views of the padded input, and dX is the column gradient
+    // added back through the same views and cropped out of the padding.
+    private static void ShiftedBackwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        ref readonly ShiftedInput s = ref job.Shifted;
+        int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
+        int weights = g.OutChannels * ck, columns = s.Columns;
+        // scratch: [padded x or dx][wide dY][column gradient][partial dW, dB (workers other than the caller)]
+        long wideElements = (long)g.OutChannels * columns, columnElements = job.DX == null ? 0 : (long)ck * columns;
+        long partial = worker == 0 ? 0 : weights + g.OutChannels;
+        float* scratch = WorkerPool.Scratch<float>(worker, s.PaddedElements + wideElements + columnElements + partial);
+        float* padded = scratch, wide = padded + s.PaddedElements, columnGradient = wide + wideElements;
+        float* dw = (float*)job.DW, db = (float*)job.DB;
+        if (worker != 0)
+        {
+            float* mine = columnGradient + columnElements;
+            if (job.Partials[worker] == 0)
+            {
+                new Span<float>(mine, weights + g.OutChannels).Clear();
+                job.Partials[worker] = (nint)mine;
+            }
+            if (dw != null) dw = mine;
+            if (db != null) db = mine + weights;
+        }
+        nint outOffset = (nint)n * g.OutChannels * p;
+        s.Widen((float*)job.DY + outOffset, job.Epilogue == Epilogue.None ? null : (float*)job.Y + outOffset, g.OutChannels, wide);
+        if (db != null)
+            for (int f = 0; f < g.OutChannels; f++) db[f] += Gemm.Sum(new ReadOnlySpan<float>(wide + (nint)f * columns, columns));
+        if (dw != null)
+        {
+            s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+            for (int gi = 0; gi < g.Groups; gi++)
+                // dW (fg×ck) += dY (fg×columns) · viewsᵀ
+                MatMul.DotShifted(fg, ck, columns, wide + (nint)gi * fg * columns, columns, padded + (nint)gi * cg * s.Plane, s.RowOffsets, dw + gi * fg * ck, ck);
+        }
+        if (job.DX != null)
+        {
+            new Span<float>(padded, (int)s.PaddedElements).Clear();
+            for (int gi = 0; gi < g.Groups; gi++)
+            {
+                // column gradient (ck×columns) = Wᵀ (ck×fg) · dY (fg×columns)
+                new Span<float>(columnGradient, (int)columnElements).Clear();
+                MatMul.Broadcast(ck, columns, fg, (float*)job.W + gi * fg * ck, 1, ck, wide + (nint)gi * fg * columns, columns, columnGradient, columns);
+                s.ScatterAdd(columnGradient, ck, padded + (nint)gi * cg * s.Plane);
+            }
+            s.CropAdd(padded, (float*)job.DX + (nint)n * g.InChannels * g.InSpatial);
+        }
+    }
+
     // One example over all threads: the column matrix is built channel by channel in parallel into
     // the caller's scratch, then the GEMM is split into blocks of the output.
     private static void ForwardSplit<T>(ref ConvJob<T> job, int n) where T : unmanaged, IFloatingPointIeee754<T>
@@ -188,6 +244,11 @@ public static unsafe class Convolution
     private static void BackwardExample<T>(void* context, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        if (job.Shifted.RowOffsets != null)
+        {
+            ShiftedBackwardExample(ref job, n, worker);
+            return;
+        }
         ref readonly ConvGeometry g = ref job.Geometry;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         int weights = g.OutChannels * ck, outElements = g.OutChannels * p;

@@ -41,6 +41,14 @@ internal static unsafe class MatMul
         else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, c, ldc);
     }
 
+    /// <summary>Float only, FMA paths only: C (m×n, ldc) += A·Bᵀ with row j of B at b + rowOffsets[j].</summary>
+    public static void DotShifted(int m, int n, int k, float* a, nint lda, float* b, nint* rowOffsets, float* c, nint ldc)
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.Dot<Simd512>(m, n, k, a, lda, b, rowOffsets, c, ldc);
+        else SimdGemm.Dot<Simd256>(m, n, k, a, lda, b, rowOffsets, c, ldc);
+    }
+
     /// <summary>C (m×n, ldc) += A·Bᵀ, A m×k (lda), B n×k (ldb).</summary>
     public static void Dot<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -7,14 +7,92 @@ namespace CnnDsl.Runtime.Kernels;
 /// Max, average and power-average pooling over D×H×W windows (PyTorch MaxPoolNd, AvgPoolNd with
 /// count_include_pad=True, LPPoolNd), for any mix of padding and ceil mode the geometry encodes.
 /// </summary>
-public static class Pooling
+public static unsafe class Pooling
 {
+    // Windows that never leave the input (no padding, no ceil overhang): the common 2×2/2 and 3×3/2
+    // layers. Their loops need no clipping, and planes are split over the worker pool.
+    private static bool WindowsInside(in PoolGeometry g) =>
+        g.PadDepth == 0 && g.PadHeight == 0 && g.PadWidth == 0
+        && (g.OutDepth - 1) * g.StrideDepth + g.KernelDepth <= g.InDepth
+        && (g.OutHeight - 1) * g.StrideHeight + g.KernelHeight <= g.InHeight
+        && (g.OutWidth - 1) * g.StrideWidth + g.KernelWidth <= g.InWidth;
+
+    private struct MaxJob<T> where T : unmanaged
+    {
+        public T* X, Y;
+        public int* Argmax;
+        public PoolGeometry Geometry;
+        public int Planes, PlanesPerItem;
+    }
+
+    private static void MaxForwardInside<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int batch, in PoolGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int planes = batch * g.Channels;
+        if (input.Length < (long)planes * g.InSpatial || output.Length < (long)planes * g.OutSpatial || argmax.Length < (long)planes * g.OutSpatial)
+            throw new ArgumentException($"max pooling of batch {batch} × {g.Channels} planes needs {planes * g.InSpatial} inputs and {planes * g.OutSpatial} outputs and indices; got {input.Length}, {output.Length}, {argmax.Length}.");
+        fixed (T* x = input, y = output)
+        fixed (int* am = argmax)
+        {
+            // about 64 KB of input per item: enough to outweigh the hand-off, small enough to balance
+            int perItem = Math.Max(1, 16384 / Math.Max(1, g.InSpatial));
+            var job = new MaxJob<T> { X = x, Y = y, Argmax = am, Geometry = g, Planes = planes, PlanesPerItem = perItem };
+            WorkerPool.For((planes + perItem - 1) / perItem, &MaxForwardPlanes<T>, &job);
+        }
+    }
+
+    private static void MaxForwardPlanes<T>(void* context, int item, int worker)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref MaxJob<T> job = ref *(MaxJob<T>*)context;
+        ref readonly PoolGeometry g = ref job.Geometry;
+        int first = item * job.PlanesPerItem, end = Math.Min(job.Planes, first + job.PlanesPerItem);
+        int ih = g.InHeight, iw = g.InWidth;
+        for (int plane = first; plane < end; plane++)
+        {
+            T* x = job.X + (nint)plane * g.InSpatial;
+            T* y = job.Y + (nint)plane * g.OutSpatial;
+            int* am = job.Argmax + (nint)plane * g.OutSpatial;
+            int o = 0;
+            for (int zd = 0; zd < g.OutDepth; zd++)
+            for (int zh = 0; zh < g.OutHeight; zh++)
+            {
+                int rowStart = (zd * g.StrideDepth * ih + zh * g.StrideHeight) * iw;
+                for (int zw = 0; zw < g.OutWidth; zw++, o++)
+                {
+                    // the first element seeds the search: identical to starting from −∞ with the
+                    // "only −∞ names its first element" rule, and NaN still wins and later NaNs replace it
+                    int start = rowStart + zw * g.StrideWidth;
+                    T best = x[start];
+                    int bestIndex = start;
+                    for (int kd = 0; kd < g.KernelDepth; kd++)
+                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                    {
+                        int row = start + (kd * ih + kh) * iw;
+                        for (int kw = 0; kw < g.KernelWidth; kw++)
+                        {
+                            T v = x[row + kw];
+                            if (v > best || T.IsNaN(v)) { best = v; bestIndex = row + kw; }
+                        }
+                    }
+                    y[o] = best;
+                    am[o] = bestIndex;
+                }
+            }
+        }
+    }
+
     // input: N×C×D×H×W → output: N×C×OD×OH×OW (overwritten); argmax: like output, the winning input's
     // flat index d·H·W + h·W + w inside its channel plane. Padding reads as −∞, ties keep the first
     // element, and a NaN wins (later NaNs replace earlier ones), as in PyTorch's CPU kernel.
     public static void MaxForward<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int batch, in PoolGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (WindowsInside(g))
+        {
+            MaxForwardInside(input, output, argmax, batch, g);
+            return;
+        }
         int inSpatial = g.InSpatial, outSpatial = g.OutSpatial, planes = batch * g.Channels;
         for (int plane = 0; plane < planes; plane++)
         {

@@ -90,4 +90,55 @@ internal readonly unsafe struct ShiftedInput
             new ReadOnlySpan<float>(src, ow).CopyTo(new Span<float>(dst, ow));
         }
     }
+
+    /// <summary>dy: filters × OD×OH×OW → wide: filters × Columns, zero in the columns no output
+    /// keeps. With <paramref name="relu"/> (the fused activation's output) the derivative is applied
+    /// on the way: a gradient passes only where the output is &gt; 0 or NaN, as in ReluBackward.</summary>
+    public void Widen(float* dy, float* relu, int filters, float* wide)
+    {
+        ConvGeometry g = _g;
+        int ow = g.OutWidth;
+        new Span<float>(wide, filters * Columns).Clear();
+        for (int f = 0; f < filters; f++)
+        for (int zd = 0; zd < g.OutDepth; zd++)
+        for (int zh = 0; zh < g.OutHeight; zh++)
+        {
+            nint at = ((nint)f * g.OutDepth + zd) * g.OutHeight * ow + (nint)zh * ow;
+            float* dst = wide + (nint)f * Columns + ((nint)zd * Height + zh) * Width;
+            if (relu == null)
+            {
+                new ReadOnlySpan<float>(dy + at, ow).CopyTo(new Span<float>(dst, ow));
+                continue;
+            }
+            for (int zw = 0; zw < ow; zw++) dst[zw] = relu[at + zw] <= 0f ? 0f : dy[at + zw];
+        }
+    }
+
+    /// <summary>The adjoint of reading through the row offsets: row k of columnGradient (ck × Columns)
+    /// is added into paddedGradient at RowOffsets[k].</summary>
+    public void ScatterAdd(float* columnGradient, int rows, float* paddedGradient)
+    {
+        for (int k = 0; k < rows; k++)
+            Tensors.Accumulate<float>(new ReadOnlySpan<float>(columnGradient + (nint)k * Columns, Columns), new Span<float>(paddedGradient + RowOffsets[k], Columns));
+    }
+
+    /// <summary>dx (one example, C×D×H×W) += the interior of paddedGradient (the adjoint of Pad).</summary>
+    public void CropAdd(float* paddedGradient, float* dx)
+    {
+        ConvGeometry g = _g;
+        int id = g.InDepth, ih = g.InHeight, iw = g.InWidth;
+        int w0 = Math.Max(0, g.PadWidth), src0 = Math.Max(0, -g.PadWidth);
+        int copy = Math.Max(0, Math.Min(iw - src0, Width - w0));
+        if (copy == 0) return;
+        for (int c = 0; c < g.InChannels; c++)
+        for (int zd = 0; zd < Depth; zd++)
+        for (int zh = 0; zh < Height; zh++)
+        {
+            int sd = zd - g.PadDepth, sh = zh - g.PadHeight;
+            if ((uint)sd >= (uint)id || (uint)sh >= (uint)ih) continue;
+            float* src = paddedGradient + (nint)c * Plane + ((nint)zd * Height + zh) * Width + w0;
+            float* dst = dx + ((nint)c * id + sd) * ih * iw + (nint)sh * iw + src0;
+            Tensors.Accumulate<float>(new ReadOnlySpan<float>(src, copy), new Span<float>(dst, copy));
+        }
+    }
 }

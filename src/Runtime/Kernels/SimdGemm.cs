@@ -160,17 +160,36 @@ internal static unsafe class SimdGemm
     /// ldb): every element is a dot product of two contiguous rows, vectorized along k.</summary>
     public static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
+        => Dot<V>(m, n, k, a, lda, b, ldb, null, c, ldc);
+
+    /// <summary>As above with row j of B at b + rowOffsets[j] (see <see cref="ShiftedInput"/>).</summary>
+    public static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint* rowOffsets, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+        => Dot<V>(m, n, k, a, lda, b, 0, rowOffsets, c, ldc);
+
+    private static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint ldb, nint* rowOffsets, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
     {
         int j = 0;
         for (; j + 4 <= n; j += 4)
         {
+            float* b0 = Row(j), b1 = Row(j + 1), b2 = Row(j + 2), b3 = Row(j + 3);
             int i = 0;
-            for (; i + 2 <= m; i += 2) Dot2x4<V>(k, a + i * lda, lda, b + j * ldb, ldb, c + i * ldc + j, ldc);
-            if (i < m) Dot1x4<V>(k, a + i * lda, b + j * ldb, ldb, c + i * ldc + j);
+            for (; i + 2 <= m; i += 2) Dot2x4<V>(k, a + i * lda, lda, b0, b1, b2, b3, c + i * ldc + j, ldc);
+            for (; i < m; i++)
+            {
+                float* ai = a + i * lda, ci = c + i * ldc + j;
+                ci[0] += DotRow<V>(k, ai, b0);
+                ci[1] += DotRow<V>(k, ai, b1);
+                ci[2] += DotRow<V>(k, ai, b2);
+                ci[3] += DotRow<V>(k, ai, b3);
+            }
         }
         for (; j < n; j++)
             for (int i = 0; i < m; i++)
-                c[i * ldc + j] += DotRow<V>(k, a + i * lda, b + j * ldb);
+                c[i * ldc + j] += DotRow<V>(k, a + i * lda, Row(j));
+
+        float* Row(int row) => b + (rowOffsets == null ? row * ldb : rowOffsets[row]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -273,11 +292,11 @@ internal static unsafe class SimdGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot2x4<V>(int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
+    private static void Dot2x4<V>(int k, float* a, nint lda, float* b, float* b1, float* b2, float* b3, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
         int w = V.Count;
-        float* a1 = a + lda, b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+        float* a1 = a + lda;
         V p0 = V.Zero, p1 = V.Zero, p2 = V.Zero, p3 = V.Zero, q0 = V.Zero, q1 = V.Zero, q2 = V.Zero, q3 = V.Zero;
         int kk = 0;
         for (; kk + w <= k; kk += w)
@@ -301,16 +320,6 @@ internal static unsafe class SimdGemm
         c[0] += s0; c[1] += s1; c[2] += s2; c[3] += s3;
         float* cn = c + ldc;
         cn[0] += t0; cn[1] += t1; cn[2] += t2; cn[3] += t3;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot1x4<V>(int k, float* a, float* b, nint ldb, float* c)
-        where V : unmanaged, ISimdVector<V>
-    {
-        c[0] += DotRow<V>(k, a, b);
-        c[1] += DotRow<V>(k, a, b + ldb);
-        c[2] += DotRow<V>(k, a, b + 2 * ldb);
-        c[3] += DotRow<V>(k, a, b + 3 * ldb);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -61,9 +61,9 @@ public sealed class MarkdownReport(Options options, DateTime started, IReadOnlyL
 
     private string Cell(Workload workload, ISide side)
     {
-        if (side.Unavailable is not null && results.Rounds(workload, side).Count == 0) return "not available";
         if (results.MedianSecondsPerIteration(workload, side) is double seconds) return Formats.Value(workload.Value(seconds));
-        return results.Error(workload, side) is string error ? "failed: " + Formats.Cell(error) : "–";
+        if (results.Error(workload, side) is string error) return "failed: " + Formats.Cell(error);
+        return side.Unavailable is not null ? "not available" : "–";
     }
 
     private string RatioCell(Workload workload)

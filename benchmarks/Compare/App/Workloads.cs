@@ -31,9 +31,11 @@ public sealed record Workload(Network Network, Mode Mode, int Batch)
 
 public static class Workloads
 {
-    public static readonly Network LeNet5 = new("lenet5", "LeNet-5", Compare.LeNet5.MultiplyAdds, seed => new LeNet5(seed));
-    public static readonly Network VggIsh = new("vggish", "VGG-ish CIFAR", Compare.VggIsh.MultiplyAdds, seed => new VggIsh(seed));
-    public static readonly Network ConvStack16 = new("convstack16", "16-conv stack 224²", Compare.ConvStack16.MultiplyAdds, seed => new ConvStack16(seed));
+    // The generated model classes (LeNet5, VggIsh, ConvStack16 from models/*.cnn) share their names with
+    // these fields, hence the namespace-qualified Compare.LeNet5 for the classes.
+    public static readonly Network LeNet5 = new("lenet5", "LeNet-5", Compare.LeNet5.MultiplyAdds, seed => new Compare.LeNet5(seed));
+    public static readonly Network VggIsh = new("vggish", "VGG-ish CIFAR", Compare.VggIsh.MultiplyAdds, seed => new Compare.VggIsh(seed));
+    public static readonly Network ConvStack16 = new("convstack16", "16-conv stack 224²", Compare.ConvStack16.MultiplyAdds, seed => new Compare.ConvStack16(seed));
 
     public static readonly IReadOnlyList<Workload> All = new Workload[]
     {

@@ -30,7 +30,6 @@ public sealed class ConvolutionBuffers
         InputGradient = new float[Input.Length];
         WeightGradient = new float[Weight.Length];
         BiasGradient = new float[Bias.Length];
-        Workspace = new float[KernelCalls.ConvolutionWorkspaceSize(g)];
     }
 
     public int Batch { get; }
@@ -44,7 +43,6 @@ public sealed class ConvolutionBuffers
     public float[] InputGradient { get; }
     public float[] WeightGradient { get; }
     public float[] BiasGradient { get; }
-    public float[] Workspace { get; }
 }
 
 /// <summary>Everything one dense layer's forward and backward read and write.</summary>

@@ -28,13 +28,16 @@ public static unsafe class Convolution
         fixed (T* x = input, w = weight, b = bias, y = output)
         {
             var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Geometry = g, Epilogue = epilogue };
-            if (batch >= ComputeThreads.Count)
+            if (ShiftedInput.Applies<T>(g))
             {
-                if (ShiftedInput.Applies<T>(g))
-                {
-                    nint* offsets = stackalloc nint[g.FilterSize];
-                    job.Shifted = new ShiftedInput(g, offsets);
-                }
+                nint* offsets = stackalloc nint[g.FilterSize];
+                job.Shifted = new ShiftedInput(g, offsets);
+            }
+            // one example per item while there are enough examples, or while one example is too small
+            // to split (a split hands work to the other threads several times per layer)
+            long macs = (long)g.OutChannels * g.OutSpatial * g.FilterSize;
+            if (batch >= ComputeThreads.Count || macs < SplitThreshold)
+            {
                 WorkerPool.For(batch, &ForwardExample<T>, &job);
                 return;
             }
@@ -209,12 +212,31 @@ public static unsafe class Convolution
         }
     }
 
+    // Multiply-adds of one example below which it is not split over threads.
+    private const long SplitThreshold = 1 << 18;
+
     // One example over all threads: the column matrix is built channel by channel in parallel into
-    // the caller's scratch, then the GEMM is split into blocks of the output.
+    // the caller's scratch (or the padded input once, for shifted views), then the GEMM is split
+    // into blocks of the output.
     private static void ForwardSplit<T>(ref ConvJob<T> job, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref readonly ConvGeometry g = ref job.Geometry;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
+        if (job.Shifted.RowOffsets != null)
+        {
+            ref readonly ShiftedInput s = ref job.Shifted;
+            float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + (long)fg * s.Columns);
+            float* padded = scratch, wide = scratch + s.PaddedElements;
+            s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+            for (int gi = 0; gi < g.Groups; gi++)
+            {
+                SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
+                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns);
+                s.Extract(wide, fg, (float*)job.Y + ((nint)n * g.OutChannels + gi * fg) * p);
+            }
+            if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
+            return;
+        }
         bool pointwise = IsPointwise(g);
         job.Example = n;
         if (!pointwise) job.Columns = WorkerPool.Scratch<T>(0, (long)ck * p);

@@ -74,6 +74,13 @@ internal static unsafe class MatMul
         Run(ref job, &BroadcastBlock<T>);
     }
 
+    /// <summary><see cref="BroadcastShifted"/> split into blocks of C over the pool.</summary>
+    public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc)
+    {
+        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, C = c, Ldc = ldc, M = m, N = n, K = k };
+        Run(ref job, &BroadcastShiftedBlock);
+    }
+
     public static void ParallelDot<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc,
         Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -85,6 +92,7 @@ internal static unsafe class MatMul
     private struct Job<T> where T : unmanaged
     {
         public T* A, B, C;
+        public nint* RowOffsets;
         public nint ARow, ACol, Ldb, Ldc;
         public int M, N, K, RowBlock, ColumnBlock, ColumnBlocks;
         public Epilogue Epilogue;
@@ -123,6 +131,14 @@ internal static unsafe class MatMul
         T* c = job.C + i0 * job.Ldc + j0;
         Broadcast(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B + j0, job.Ldb, c, job.Ldc);
         Apply(job.Epilogue, c, m, n, job.Ldc);
+    }
+
+    private static void BroadcastShiftedBlock(void* context, int item, int worker)
+    {
+        ref Job<float> job = ref *(Job<float>*)context;
+        Block(ref job, item, out int i0, out int m, out int j0, out int n);
+        // a column block of the shifted views is the same views moved j0 columns on
+        BroadcastShifted(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B + j0, job.RowOffsets, job.C + i0 * job.Ldc + j0, job.Ldc);
     }
 
     private static void DotBlock<T>(void* context, int item, int worker)

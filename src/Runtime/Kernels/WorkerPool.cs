@@ -21,6 +21,11 @@ internal static unsafe class WorkerPool
     private static readonly object s_gate = new();
     private static readonly object s_run = new();
     private static readonly byte[]?[] s_scratch = new byte[]?[ComputeThreads.MaxCount];
+
+    // Worker 0 is whichever thread called the kernel. Two models used from two threads each have a
+    // worker 0 (the second runs its job alone, see For), so worker 0's scratch belongs to the thread:
+    // one shared buffer let them overwrite each other's column matrices and gradients.
+    [ThreadStatic] private static byte[]? t_callerScratch;
     private static int s_workers;
     private static volatile int s_generation;
     private static delegate*<void*, int, int, void> s_body;
@@ -73,12 +78,13 @@ internal static unsafe class WorkerPool
     public static T* Scratch<T>(int worker, long elements) where T : unmanaged
     {
         long bytes = Math.Max(1, elements) * sizeof(T);
-        byte[]? buffer = s_scratch[worker];
+        ref byte[]? slot = ref worker == 0 ? ref t_callerScratch : ref s_scratch[worker];
+        byte[]? buffer = slot;
         if (buffer is null || buffer.Length < bytes)
         {
             if (bytes > Array.MaxLength) throw new InvalidOperationException($"A kernel needs {bytes:N0} bytes of scratch, more than an array can hold.");
             buffer = GC.AllocateUninitializedArray<byte>((int)bytes, pinned: true);
-            s_scratch[worker] = buffer;
+            slot = buffer;
         }
         return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
     }

@@ -43,7 +43,7 @@ internal static class ExecutionPlanner
         return new LayerPlan(strategy, FusedActivation.None, -1, -1, Describe(strategy));
     }
 
-    public static string Describe(KernelStrategy strategy) => strategy switch
+    private static string Describe(KernelStrategy strategy) => strategy switch
     {
         KernelStrategy.Gemm => "gemm",
         KernelStrategy.Im2ColGemm => "im2col-gemm",

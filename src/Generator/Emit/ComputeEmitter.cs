@@ -396,10 +396,10 @@ internal static class ComputeEmitter
             {
                 _w.WriteLine("EnsureCapacity(batch);");
                 _w.WriteLine("input.CopyTo(_activations);");
-                foreach (var layer in Layers)
+                for (int i = 0; i < Layers.Count; i++)
                 {
-                    if (IsFusedAway(layer.Index)) _w.WriteLine($"// {layer.Name}: fused into {Layers[_layout.FusedInto[layer.Index]].Name}");
-                    else _w.WriteLine($"Forward{layer.PropertyName}(batch, training);");
+                    if (IsFusedAway(i)) _w.WriteLine($"// {Layers[i].Name}: fused into {Layers[_layout.FusedInto[i]].Name}");
+                    else _w.WriteLine($"Forward{Layers[i].PropertyName}(batch, training);");
                 }
                 _w.WriteLine("_trainingBatch = training ? batch : 0;");
                 _w.WriteLine("_lastBatch = batch;");

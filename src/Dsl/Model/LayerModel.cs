@@ -55,4 +55,7 @@ public sealed record LayerModel
     public long ParameterCount { get; init; }
     public string ParameterFormula { get; init; } = "";
     public long Macs { get; init; }
+
+    /// <summary>How the CPU back end computes the layer (kernel, fused activation), chosen from the shapes.</summary>
+    public LayerPlan Plan { get; init; } = LayerPlan.Direct;
 }

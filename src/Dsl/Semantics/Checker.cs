@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using CnnDsl.Dsl.Diagnostics;
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
 using CnnDsl.Dsl.Syntax;
 using CnnDsl.Dsl.Text;
 
@@ -581,6 +582,8 @@ internal sealed class Checker
                     HeInitialization = m.Parameters.Count > 0 && FeedsReluLike(i, consumers),
                 });
             }
+
+            layers = ExecutionPlanner.Plan(layers);
 
             WarnAboutSoftmax(consumers);
             long parameters = layers.Sum(l => l.ParameterCount);

@@ -27,8 +27,8 @@ internal static class SummaryWriter
 
     public static string Write(NetworkModel network)
     {
-        var rows = new List<string[]> { new[] { "Layer", "Definition", "Output shape", "Param #", "MACs" } };
-        rows.Add(new[] { "input", "input " + network.InputShape, network.InputShape.ToString(), "", "" });
+        var rows = new List<string[]> { new[] { "Layer", "Definition", "Output shape", "Param #", "MACs", "Kernel" } };
+        rows.Add(new[] { "input", "input " + network.InputShape, network.InputShape.ToString(), "", "", "" });
         foreach (var layer in network.Layers)
         {
             rows.Add(new[]
@@ -38,22 +38,20 @@ internal static class SummaryWriter
                 layer.OutputShape.ToString(),
                 layer.ParameterCount == 0 ? "" : N(layer.ParameterCount),
                 layer.Macs == 0 ? "" : N(layer.Macs),
+                layer.Plan.Description,
             });
         }
-        var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToArray();
-        int total = widths.Sum() + 4 * 2;
+        var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        int total = widths.Sum() + 5 * 2;
         var sb = new StringBuilder();
         sb.Append(network.Name).Append(" (").Append(string.IsNullOrEmpty(network.SourcePath) ? "<unknown file>" : network.SourcePath).Append(")\n");
         sb.Append(new string('=', total)).Append('\n');
         for (int r = 0; r < rows.Count; r++)
         {
             var row = rows[r];
-            sb.Append(row[0].PadRight(widths[0])).Append("  ")
-              .Append(row[1].PadRight(widths[1])).Append("  ")
-              .Append(row[2].PadRight(widths[2])).Append("  ")
-              .Append(row[3].PadLeft(widths[3])).Append("  ")
-              .Append(row[4].PadLeft(widths[4]));
-            sb.Append('\n');
+            string line = row[0].PadRight(widths[0]) + "  " + row[1].PadRight(widths[1]) + "  " + row[2].PadRight(widths[2]) + "  " +
+                row[3].PadLeft(widths[3]) + "  " + row[4].PadLeft(widths[4]) + "  " + row[5];
+            sb.Append(line.TrimEnd()).Append('\n'); // the input row has no kernel: no trailing blanks
             if (r == 0) sb.Append(new string('-', total)).Append('\n');
         }
         sb.Append(new string('=', total)).Append('\n');

@@ -19,7 +19,7 @@ internal static class ComputeEmitter
 
     public static string Emit(NetworkModel network, string? @namespace, bool doublePrecision, string generatorVersion)
     {
-        var layout = new ComputeLayout(network);
+        var layout = new ComputeLayout(network, fuseActivations: true);
         var w = new CodeWriter();
         string real = doublePrecision ? "double" : "float";
         string realType = doublePrecision ? "global::System.Double" : "global::System.Single"; // aliasing a keyword needs C# 12
@@ -93,7 +93,7 @@ internal static class ComputeEmitter
             _w.WriteLine($"private const int InputElements = {_layout.InputElements}; // {_network.InputShape}");
             _w.WriteLine($"private const int OutputElements = {(int)_network.OutputShape.ElementCount}; // {_network.OutputShape}");
             _w.WriteLine($"private const int OutputOffset = {_layout.ActivationOffset[_layout.OutputIndex]};");
-            _w.WriteLine($"private const int ActivationElements = {_layout.ActivationElements}; // input + every layer output, kept for backward");
+            _w.WriteLine($"private const int ActivationElements = {_layout.ActivationElements}; // input + every layer output, kept for backward (a fused conv/dense and its relu share one)");
             _w.WriteLine($"private const int ArgmaxElements = {_layout.ArgmaxElements}; // max-pooling and maxout winners");
             _w.WriteLine($"private const int MaskElements = {_layout.MaskElements}; // dropout masks");
             _w.WriteLine($"private const int SavedElements = {_layout.SavedElements}; // batchnorm batch mean and 1/std (not per example)");
@@ -396,7 +396,11 @@ internal static class ComputeEmitter
             {
                 _w.WriteLine("EnsureCapacity(batch);");
                 _w.WriteLine("input.CopyTo(_activations);");
-                foreach (var layer in Layers) _w.WriteLine($"Forward{layer.PropertyName}(batch, training);");
+                for (int i = 0; i < Layers.Count; i++)
+                {
+                    if (IsFusedAway(i)) _w.WriteLine($"// {Layers[i].Name}: fused into {Layers[_layout.FusedInto[i]].Name}");
+                    else _w.WriteLine($"Forward{Layers[i].PropertyName}(batch, training);");
+                }
                 _w.WriteLine("_trainingBatch = training ? batch : 0;");
                 _w.WriteLine("_lastBatch = batch;");
             }
@@ -409,8 +413,12 @@ internal static class ComputeEmitter
             _w.WriteLine("private void RunBackward(int batch, int last)");
             using (_w.Block())
             {
+                // a fused relu has no backward of its own: starting there runs its producer's, which applies relu'
                 for (int i = Layers.Count - 1; i >= 0; i--)
-                    _w.WriteLine($"if (last >= {i}) Backward{Layers[i].PropertyName}(batch);");
+                {
+                    if (IsFusedAway(i)) _w.WriteLine($"// {Layers[i].Name}: fused into {Layers[_layout.FusedInto[i]].Name}");
+                    else _w.WriteLine($"if (last >= {i}) Backward{Layers[i].PropertyName}(batch);");
+                }
             }
             _w.WriteLine();
         }
@@ -501,6 +509,12 @@ internal static class ComputeEmitter
 
         private string Real(double value) => "(Real)" + value.ToString("R", CultureInfo.InvariantCulture);
 
+        /// <summary>A relu computed by the conv or dense kernel before it: it has no methods of its own.</summary>
+        private bool IsFusedAway(int i) => _layout.FusedInto[i] >= 0;
+
+        /// <summary>The relu layer whose output layer <paramref name="i"/> writes with a relu epilogue, or −1.</summary>
+        private int FusedRelu(int i) => _layout.FusedRelu[i];
+
         private void EmitLayer(int i)
         {
             var layer = Layers[i];
@@ -508,7 +522,15 @@ internal static class ComputeEmitter
             var inShape = _layout.ShapeOf(x);
             string header = $"// {layer.Name}: {layer.Definition}  {(layer.Inputs.Count > 1 ? string.Join(" + ", layer.Inputs.Select(p => _layout.ShapeOf(p).ToString())) : inShape.ToString())} -> {layer.OutputShape}";
             if (layer.ParameterCount > 0) header += $"  ({layer.ParameterCount:N0} parameters, {layer.Macs:N0} MACs/example)";
+            header += $"  [{PlanText(i)}]";
             _w.WriteLine(header);
+            if (IsFusedAway(i))
+            {
+                var producer = Layers[_layout.FusedInto[i]];
+                _w.WriteLine($"// Computed by Forward{producer.PropertyName}'s relu epilogue into this layer's slot; Backward{producer.PropertyName} applies relu'.");
+                _w.WriteLine();
+                return;
+            }
             _w.WriteLine($"private void Forward{layer.PropertyName}(int batch, bool training)");
             using (_w.Block())
             {
@@ -522,6 +544,29 @@ internal static class ComputeEmitter
             _w.WriteLine();
         }
 
+        /// <summary>The plan as the header shows it: the Dsl's words, unless the layout did not follow the plan's fusion.</summary>
+        private string PlanText(int i)
+        {
+            var plan = Layers[i].Plan;
+            bool followed = plan.HasActivation ? FusedRelu(i) >= 0 : !plan.IsFused || IsFusedAway(i);
+            if (followed) return plan.Description;
+            return Layers[i].Kind switch
+            {
+                LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense => plan.Description.Replace(" + relu", ""),
+                _ => "direct",
+            };
+        }
+
+        // A fused pair: the conv or dense layer writes its relu's output slot, relu applied in the kernel.
+        private string Epilogue(int i) => FusedRelu(i) >= 0 ? ", K.Epilogue.Relu" : "";
+
+        private string FusedOutput(int i) => FusedRelu(i) >= 0 ? Y(FusedRelu(i)) : Y(i);
+
+        // Backward of a fused pair: the relu's output gradient, and its output for relu'.
+        private string FusedOutputGradient(int i) => FusedRelu(i) >= 0 ? DY(FusedRelu(i)) : DY(i);
+
+        private string BackwardEpilogue(int i) => FusedRelu(i) >= 0 ? $", K.Epilogue.Relu, {Y(FusedRelu(i))}" : "";
+
         private void EmitForwardBody(int i, LayerModel layer, int x, TensorShape inShape)
         {
             string g = layer.PropertyName + "Geometry";
@@ -530,7 +575,7 @@ internal static class ComputeEmitter
             {
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
-                    _w.WriteLine($"K.Convolution.Forward<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {Y(i)}, batch, in {g});");
+                    _w.WriteLine($"K.Convolution.Forward<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {FusedOutput(i)}, batch, in {g}{Epilogue(i)});");
                     break;
                 case LayerKind.MaxPool:
                     _w.WriteLine($"K.Pooling.MaxForward<Real>({X(x)}, {Y(i)}, Argmax({_layout.ArgmaxOffset[i]}, {_layout.SizeOf(i)}, batch), batch, in {g});");
@@ -596,7 +641,7 @@ internal static class ComputeEmitter
                     _w.WriteLine($"else K.Tensors.Copy<Real>({X(x)}, {Y(i)});");
                     break;
                 case LayerKind.Dense:
-                    _w.WriteLine($"K.Dense.Forward<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {Y(i)}, batch, {inShape.Channels}, {layer.Units});");
+                    _w.WriteLine($"K.Dense.Forward<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {FusedOutput(i)}, batch, {inShape.Channels}, {layer.Units}{Epilogue(i)});");
                     break;
                 case LayerKind.Concat:
                 {
@@ -629,7 +674,7 @@ internal static class ComputeEmitter
             {
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
-                    _w.WriteLine($"K.Convolution.Backward<Real>({X(x)}, {Param(i, 0)}, {DY(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, in {g});");
+                    _w.WriteLine($"K.Convolution.Backward<Real>({X(x)}, {Param(i, 0)}, {FusedOutputGradient(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, in {g}{BackwardEpilogue(i)});");
                     break;
                 case LayerKind.MaxPool:
                     _w.WriteLine($"K.Pooling.MaxBackward<Real>({DY(i)}, Argmax({_layout.ArgmaxOffset[i]}, {_layout.SizeOf(i)}, batch), {DX(x)}, batch, in {g});");
@@ -683,7 +728,7 @@ internal static class ComputeEmitter
                     _w.WriteLine($"K.Dropout.Backward<Real>({DY(i)}, Mask({_layout.MaskOffset[i]}, {_layout.SizeOf(i)}, batch), {DX(x)});");
                     break;
                 case LayerKind.Dense:
-                    _w.WriteLine($"K.Dense.Backward<Real>({X(x)}, {Param(i, 0)}, {DY(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, {inShape.Channels}, {layer.Units});");
+                    _w.WriteLine($"K.Dense.Backward<Real>({X(x)}, {Param(i, 0)}, {FusedOutputGradient(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, {inShape.Channels}, {layer.Units}{BackwardEpilogue(i)});");
                     break;
                 case LayerKind.Concat:
                 {

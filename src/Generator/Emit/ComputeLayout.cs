@@ -9,21 +9,43 @@ namespace CnnDsl.Generator.Emit;
 /// The memory plan of one generated model, decided once at build time: where each layer's output,
 /// gradient, argmax indices, dropout mask and batchnorm statistics live in their arenas (offsets per
 /// example; the run-time batch size multiplies them), and where each parameter and state tensor lives.
-/// Every layer output keeps its own slot because a training step needs them all for backward.
+/// Every layer output keeps its own slot because a training step needs them all for backward, except
+/// where the execution plan fuses a relu into the conv or dense layer before it: that layer's
+/// pre-activation is never stored, so the pair shares one slot (the relu's output).
 /// </summary>
 internal sealed class ComputeLayout
 {
-    public ComputeLayout(NetworkModel network)
+    /// <param name="network">The checked network.</param>
+    /// <param name="fuseActivations">Follow the plan's relu fusion (the CPU code); false gives every layer
+    /// its own slot (the GPU back end, whose kernels compute each layer on its own).</param>
+    public ComputeLayout(NetworkModel network, bool fuseActivations)
     {
         Network = network;
         InputElements = (int)network.InputShape.ElementCount;
+        var last = network.Layers[network.Layers.Count - 1];
+        LossProducer = last.Kind is LayerKind.Softmax or LayerKind.LogSoftmax ? last.Inputs[0] : last.Index;
+        for (int i = 0; i < network.Layers.Count; i++)
+            FusedRelu.Add(fuseActivations ? CheckedFusion(i) : -1);
+        for (int i = 0; i < network.Layers.Count; i++) FusedInto.Add(-1);
+        for (int i = 0; i < network.Layers.Count; i++)
+            if (FusedRelu[i] >= 0) FusedInto[FusedRelu[i]] = i;
+
         int offset = InputElements;
         int argmax = 0, mask = 0, saved = 0, parameters = 0, state = 0;
-        foreach (var layer in network.Layers)
+        for (int i = 0; i < network.Layers.Count; i++)
         {
+            var layer = network.Layers[i];
             int size = (int)layer.OutputShape.ElementCount;
-            ActivationOffset.Add(offset);
-            offset = checked(offset + size);
+            if (FusedInto[i] >= 0)
+            {
+                // the producer comes first and already took this slot
+                ActivationOffset.Add(ActivationOffset[FusedInto[i]]);
+            }
+            else
+            {
+                ActivationOffset.Add(offset);
+                offset = checked(offset + size);
+            }
             bool needsArgmax = layer.Kind is LayerKind.MaxPool or LayerKind.AdaptiveMaxPool or LayerKind.GlobalMaxPool or LayerKind.Maxout;
             ArgmaxOffset.Add(needsArgmax ? argmax : -1);
             if (needsArgmax) argmax = checked(argmax + size);
@@ -52,9 +74,27 @@ internal sealed class ComputeLayout
         SavedElements = saved;
         ParameterElements = parameters;
         StateElements = state;
+    }
 
-        var last = network.Layers[network.Layers.Count - 1];
-        LossProducer = last.Kind is LayerKind.Softmax or LayerKind.LogSoftmax ? last.Inputs[0] : last.Index;
+    /// <summary>
+    /// The relu layer the plan fuses into layer <paramref name="producer"/>, or −1. The plan comes from
+    /// the Dsl; this re-checks what sharing a slot relies on (the relu reads only the producer, has its
+    /// shape and comes after it; the producer is neither the output nor the logits), so a plan this
+    /// code does not understand is ignored rather than emitted wrong.
+    /// </summary>
+    private int CheckedFusion(int producer)
+    {
+        var layers = Network.Layers;
+        var plan = layers[producer].Plan;
+        int r = plan.ActivationLayer;
+        if (plan.Activation != FusedActivation.Relu || r <= producer || r >= layers.Count) return -1;
+        if (layers[producer].Kind is not (LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense)) return -1;
+        var relu = layers[r];
+        if (relu.Kind != LayerKind.Relu || relu.Plan.FusedInto != producer || relu.Inputs.Count != 1 || relu.Inputs[0] != producer) return -1;
+        if (relu.OutputShape != layers[producer].OutputShape || producer == OutputIndex || producer == LossProducer) return -1;
+        for (int i = 0; i < layers.Count; i++)
+            if (i != r && layers[i].Inputs.Contains(producer)) return -1;
+        return r;
     }
 
     public NetworkModel Network { get; }
@@ -77,6 +117,12 @@ internal sealed class ComputeLayout
     public int LossProducer { get; }
 
     public int OutputIndex => Network.Layers.Count - 1;
+
+    /// <summary>Per layer: the relu its kernel applies and whose slot it writes, or −1.</summary>
+    public List<int> FusedRelu { get; } = new();
+
+    /// <summary>Per layer: for a relu computed by the layer before it, that layer; −1 otherwise.</summary>
+    public List<int> FusedInto { get; } = new();
 
     public int OffsetOf(int producer) => producer < 0 ? 0 : ActivationOffset[producer];
 

@@ -49,7 +49,9 @@ internal static class GpuEmitter
             return w.ToString();
         }
 
-        var layout = new ComputeLayout(network);
+        // The GPU kernels compute every layer on its own (they ignore the execution plan), so every
+        // layer keeps its own activation slot.
+        var layout = new ComputeLayout(network, fuseActivations: false);
         const string G = "global::CnnDsl.Runtime.Gpu.";
         Line($"public sealed partial class {cls}");
         Line("{");

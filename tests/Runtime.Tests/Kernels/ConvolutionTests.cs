@@ -234,6 +234,42 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void Two_threads_convolving_at_once_do_not_share_scratch()
+    {
+        // Two models used from two threads: the second caller runs its jobs alone as worker 0, and
+        // must not build its column matrices in the first caller's worker-0 scratch.
+        var geometries = new[]
+        {
+            new ConvGeometry(3, 1, 16, 16, 8, 1, 16, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, PaddingMode.Zeros),
+            new ConvGeometry(4, 1, 13, 11, 6, 1, 6, 5, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 0, 0, 2, PaddingMode.Reflect),
+        };
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = new System.Threading.Thread[geometries.Length];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            var g = geometries[t];
+            threads[t] = new System.Threading.Thread(() =>
+            {
+                var rng = new Random(g.InHeight);
+                int batch = 3;
+                double[] x = RandomArray(rng, batch * g.InChannels * g.InSpatial), w = RandomArray(rng, WeightLength(g)), b = RandomArray(rng, g.OutChannels);
+                var expected = new double[batch * g.OutChannels * g.OutSpatial];
+                ConvolutionReference.Forward<double>(x, w, b, expected, batch, g);
+                var y = new double[expected.Length];
+                for (int i = 0; i < 200 && failures.IsEmpty; i++)
+                {
+                    Convolution.Forward<double>(x, w, b, y, batch, g);
+                    for (int e = 0; e < y.Length; e++)
+                        if (Math.Abs(y[e] - expected[e]) > 1e-9) { failures.Add($"{g}: y[{e}] = {y[e]}, expected {expected[e]} (round {i})"); break; }
+                }
+            });
+        }
+        foreach (var thread in threads) thread.Start();
+        foreach (var thread in threads) thread.Join();
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void Fast_convolution_allocates_nothing()
     {
         var g = new ConvGeometry(3, 1, 16, 16, 8, 1, 16, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, PaddingMode.Reflect);

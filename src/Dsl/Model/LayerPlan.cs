@@ -1,0 +1,48 @@
+namespace CnnDsl.Dsl.Model;
+
+/// <summary>How the CPU back end computes a layer, chosen at build time from its shapes.</summary>
+public enum KernelStrategy
+{
+    /// <summary>Plain loops over the tensor: pooling, activations, normalisation, merges, copies.</summary>
+    Direct,
+
+    /// <summary>Dense: one matrix product of the batch with the weights.</summary>
+    Gemm,
+
+    /// <summary>Conv: each example unfolded into a column matrix (im2col), then a GEMM with the filters.</summary>
+    Im2ColGemm,
+
+    /// <summary>1×1 conv with stride 1 and no padding: the input already is the column matrix, so a GEMM reads it directly.</summary>
+    PointwiseGemm,
+
+    /// <summary>An activation its producer's kernel applies (<see cref="LayerPlan.FusedInto"/>): nothing runs for the layer itself.</summary>
+    Fused,
+}
+
+/// <summary>An activation a conv or dense kernel applies to its result while it is still in cache
+/// (the runtime's <c>Epilogue</c>: only relu has one).</summary>
+public enum FusedActivation
+{
+    None,
+    Relu,
+}
+
+/// <summary>
+/// One layer's part of the execution plan. A fused pair is described from both ends: the producer
+/// (conv, depthwise conv, dense) names the activation it applies and the activation layer whose output
+/// it writes; the activation names the producer it was fused into. Emitters that compute every layer
+/// on its own (the GPU back end) may ignore the plan.
+/// </summary>
+/// <param name="Strategy">The kernel that computes the layer.</param>
+/// <param name="Activation">The activation the kernel applies to its output, or None.</param>
+/// <param name="ActivationLayer">With an activation: the index of the activation layer whose output this layer writes; −1 otherwise.</param>
+/// <param name="FusedInto">For a <see cref="KernelStrategy.Fused"/> activation: the index of the layer that computes it; −1 otherwise.</param>
+/// <param name="Description">The plan in words for the summary and generated code, e.g. <c>im2col-gemm + relu</c> or <c>fused into conv1</c>.</param>
+public sealed record LayerPlan(KernelStrategy Strategy, FusedActivation Activation, int ActivationLayer, int FusedInto, string Description)
+{
+    public static LayerPlan Direct { get; } = new(KernelStrategy.Direct, FusedActivation.None, -1, -1, "direct");
+
+    public bool IsFused => Strategy == KernelStrategy.Fused;
+
+    public bool HasActivation => Activation != FusedActivation.None;
+}

@@ -1,0 +1,106 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnDsl.Dsl.Model;
+
+namespace CnnDsl.Dsl.Planning;
+
+/// <summary>
+/// Chooses how the CPU back end computes each layer of a checked network, from its shapes alone:
+/// which kernel runs it, and which relu layers are folded into the conv or dense kernel before them.
+/// The plan is part of the IR, so the summary can say what the generated code will do and the
+/// emitters need not decide it again.
+/// </summary>
+internal static class ExecutionPlanner
+{
+    /// <summary>The layers (named, in execution order) with their <see cref="LayerModel.Plan"/> set.</summary>
+    public static List<LayerModel> Plan(IReadOnlyList<LayerModel> layers)
+    {
+        var plans = layers.Select(KernelPlan).ToArray();
+        var reads = CountReads(layers);
+        for (int p = 0; p < layers.Count; p++)
+        {
+            int r = FusableRelu(layers, reads, p);
+            if (r < 0) continue;
+            plans[p] = plans[p] with
+            {
+                Activation = FusedActivation.Relu,
+                ActivationLayer = r,
+                Description = plans[p].Description + " + relu",
+            };
+            plans[r] = new LayerPlan(KernelStrategy.Fused, FusedActivation.None, -1, p, "fused into " + layers[p].Name);
+        }
+        return layers.Select((layer, i) => layer with { Plan = plans[i] }).ToList();
+    }
+
+    private static LayerPlan KernelPlan(LayerModel layer)
+    {
+        var strategy = layer.Kind switch
+        {
+            LayerKind.Conv or LayerKind.DepthwiseConv => IsPointwise(layer) ? KernelStrategy.PointwiseGemm : KernelStrategy.Im2ColGemm,
+            LayerKind.Dense => KernelStrategy.Gemm,
+            _ => KernelStrategy.Direct,
+        };
+        return new LayerPlan(strategy, FusedActivation.None, -1, -1, Describe(strategy));
+    }
+
+    private static string Describe(KernelStrategy strategy) => strategy switch
+    {
+        KernelStrategy.Gemm => "gemm",
+        KernelStrategy.Im2ColGemm => "im2col-gemm",
+        KernelStrategy.PointwiseGemm => "pointwise-gemm",
+        KernelStrategy.Fused => "fused",
+        _ => "direct",
+    };
+
+    /// <summary>
+    /// Mirrors <c>Convolution.IsPointwise</c> in src/Runtime/Kernels/Convolution.cs exactly, so the plan
+    /// names the path the kernel really takes: a 1×1 kernel (any dilation: one tap has nothing to
+    /// dilate) with stride 1 and no leading padding, whose output has the input's spatial size (which
+    /// also rules out trailing padding).
+    /// </summary>
+    private static bool IsPointwise(LayerModel conv) =>
+        conv.Kernel.All(k => k == 1)
+        && conv.Stride.All(s => s == 1)
+        && conv.PadBefore.All(p => p == 0)
+        && conv.InputShape.Rank == conv.OutputShape.Rank
+        && conv.InputShape.Dimensions.Skip(1).SequenceEqual(conv.OutputShape.Dimensions.Skip(1));
+
+    /// <summary>How many times each layer's output is read, over every layer's inputs (a merge may list one producer twice).</summary>
+    private static int[] CountReads(IReadOnlyList<LayerModel> layers)
+    {
+        var reads = new int[layers.Count];
+        foreach (var layer in layers)
+            foreach (int producer in layer.Inputs)
+                if (producer >= 0 && producer < layers.Count) reads[producer]++;
+        return reads;
+    }
+
+    /// <summary>
+    /// The relu layer that the conv, depthwise conv or dense layer <paramref name="p"/> can compute
+    /// itself, or −1. The fused kernel never stores the pre-activation tensor, so the relu must be the
+    /// only reader of it; and the producer must not be the network's output or the loss's logits, which
+    /// are read from its own slot.
+    /// </summary>
+    private static int FusableRelu(IReadOnlyList<LayerModel> layers, int[] reads, int p)
+    {
+        var producer = layers[p];
+        if (producer.Kind is not (LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense)) return -1;
+        if (reads[p] != 1 || IsOutputOrLogits(layers, p)) return -1;
+        for (int r = p + 1; r < layers.Count; r++)
+        {
+            var reader = layers[r];
+            if (!reader.Inputs.Contains(p)) continue;
+            // Only relu: the runtime's Epilogue has no other activation (leaky relu and elu need their parameters).
+            return reader.Kind == LayerKind.Relu && reader.Inputs.Count == 1 ? r : -1;
+        }
+        return -1;
+    }
+
+    /// <summary>The last layer is the output; a final softmax or logsoftmax is fused into the loss, whose logits are its input.</summary>
+    private static bool IsOutputOrLogits(IReadOnlyList<LayerModel> layers, int p)
+    {
+        var last = layers[layers.Count - 1];
+        if (p == layers.Count - 1) return true;
+        return last.Kind is LayerKind.Softmax or LayerKind.LogSoftmax && last.Inputs.Count > 0 && last.Inputs[0] == p;
+    }
+}

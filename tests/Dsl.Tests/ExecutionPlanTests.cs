@@ -1,0 +1,140 @@
+using CnnDsl.Dsl.Model;
+
+namespace CnnDsl.Dsl.Tests;
+
+/// <summary>The execution plan the checker attaches to every layer: kernel choice and relu fusion.</summary>
+public class ExecutionPlanTests
+{
+    private static string[] Plans(NetworkModel n) => n.Layers.Select(l => l.Plan.Description).ToArray();
+
+    [Theory]
+    [InlineData("conv 1x1x8", "pointwise-gemm")]
+    [InlineData("conv 1x1x8 g2", "pointwise-gemm")]
+    [InlineData("conv 1x1x8 d2", "pointwise-gemm")] // one tap: dilation changes nothing
+    [InlineData("dwconv 1x1x2", "pointwise-gemm")]
+    [InlineData("conv 1x1x8 s2", "im2col-gemm")]
+    [InlineData("conv 1x1x8 p1", "im2col-gemm")]
+    [InlineData("conv 1x1x8 pad=0x1", "im2col-gemm")]
+    [InlineData("conv 3x3x8", "im2col-gemm")]
+    [InlineData("conv 3x3x8 p1", "im2col-gemm")]
+    [InlineData("dwconv 3x3", "im2col-gemm")]
+    public void Conv_strategy_follows_the_runtime_pointwise_rule(string conv, string expected)
+    {
+        var n = T.Net("4x6x6", conv);
+        Assert.Equal(expected, n.Layers[0].Plan.Description);
+        Assert.False(n.Layers[0].Plan.HasActivation);
+    }
+
+    [Fact]
+    public void Pointwise_rule_holds_in_1d_and_3d()
+    {
+        Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x9", "conv 1x8").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x3x5x5", "conv 1x1x1x8").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.Im2ColGemm, T.Net("4x3x5x5", "conv 1x1x3x8").Layers[0].Plan.Strategy);
+    }
+
+    [Fact]
+    public void Dense_is_gemm_and_everything_else_direct()
+    {
+        var n = T.Net("2x8x8", "maxpool 2 -> batchnorm -> tanh -> flatten -> dropout 0.5 -> dense 10 -> softmax");
+        Assert.Equal(new[] { "direct", "direct", "direct", "direct", "direct", "gemm", "direct" }, Plans(n));
+        Assert.Equal(KernelStrategy.Gemm, n.Layers[5].Plan.Strategy);
+    }
+
+    [Fact]
+    public void Relu_after_conv_dwconv_and_dense_is_fused_into_it()
+    {
+        var n = T.Net("1x8x8", "conv 3x3x4 -> relu -> dwconv 3x3 -> relu -> flatten -> dense 10 -> relu -> dense 3");
+        Assert.Equal(new[]
+        {
+            "im2col-gemm + relu", "fused into conv1",
+            "im2col-gemm + relu", "fused into dwconv1",
+            "direct",
+            "gemm + relu", "fused into dense1",
+            "gemm",
+        }, Plans(n));
+        var conv = n.Layers[0].Plan;
+        Assert.Equal(FusedActivation.Relu, conv.Activation);
+        Assert.Equal(1, conv.ActivationLayer);
+        Assert.Equal(-1, conv.FusedInto);
+        var relu = n.Layers[1].Plan;
+        Assert.Equal(KernelStrategy.Fused, relu.Strategy);
+        Assert.True(relu.IsFused);
+        Assert.Equal(0, relu.FusedInto);
+        Assert.Equal(-1, relu.ActivationLayer);
+    }
+
+    [Fact]
+    public void Pointwise_conv_keeps_its_strategy_when_fused()
+    {
+        var n = T.Net("4x6x6", "conv 1x1x8 -> relu");
+        Assert.Equal(new[] { "pointwise-gemm + relu", "fused into conv1" }, Plans(n));
+    }
+
+    [Fact]
+    public void A_relu_that_is_the_output_is_still_fused()
+    {
+        // the relu's own slot holds the output; only the producer's pre-activation goes unstored
+        var n = T.Net("10", "dense 4 -> relu");
+        Assert.Equal(new[] { "gemm + relu", "fused into dense1" }, Plans(n));
+    }
+
+    [Fact]
+    public void No_fusion_when_the_conv_output_has_a_second_reader()
+    {
+        // the residual's identity shortcut reads conv1's output too: the pre-activation must be stored
+        var residual = T.Net("4x6x6", "conv 3x3x4 p1 -> residual { relu }");
+        Assert.Equal(new[] { "im2col-gemm", "direct", "direct" }, Plans(residual));
+        Assert.Equal(new[] { 1, 0 }, residual.Layers[2].Inputs.ToArray());
+
+        var concat = T.Net("4x6x6", "conv 3x3x4 p1 -> concat { [relu] [] }");
+        Assert.Equal(new[] { "im2col-gemm", "direct", "direct" }, Plans(concat));
+
+        var dense = T.Net("10", "dense 4 -> add { [relu] [tanh] }");
+        Assert.Equal("gemm", dense.Layers[0].Plan.Description);
+        Assert.All(dense.Layers, l => Assert.False(l.Plan.IsFused));
+    }
+
+    [Theory]
+    [InlineData("leakyrelu")]
+    [InlineData("elu")]
+    [InlineData("tanh")]
+    [InlineData("sigmoid")]
+    public void Only_relu_is_fused(string activation)
+    {
+        var n = T.Net("1x8x8", $"conv 3x3x4 -> {activation}");
+        Assert.Equal(new[] { "im2col-gemm", "direct" }, Plans(n));
+    }
+
+    [Fact]
+    public void No_fusion_across_another_layer_or_into_the_output()
+    {
+        Assert.Equal(new[] { "im2col-gemm", "direct", "direct" }, Plans(T.Net("1x8x8", "conv 3x3x4 -> batchnorm -> relu")));
+        // the last layer is the output (or the loss's logits before a final softmax): it keeps its own slot
+        Assert.Equal(new[] { "gemm", "gemm" }, Plans(T.Net("10", "dense 4 -> dense 3")));
+        Assert.Equal(new[] { "gemm", "direct" }, Plans(T.Net("10", "dense 3 -> softmax")));
+    }
+
+    [Fact]
+    public void Summary_has_a_kernel_column()
+    {
+        var n = T.CompileExample("lenet5.cnn").Networks.Single();
+        var lines = n.Summary.Split('\n');
+        Assert.Matches(@"^Layer\s+Definition\s+Output shape\s+Param #\s+MACs\s+Kernel$", lines[2]);
+        Assert.Matches(@"^input\s+input 1x28x28\s+1x28x28$", lines[4]); // no kernel, no trailing blanks
+        Assert.Matches(@"^conv1\s+conv 5x5x6 p2\s+6x28x28\s+156\s+117,600\s+im2col-gemm \+ relu$", lines[5]);
+        Assert.Matches(@"^relu1\s+relu\s+6x28x28\s+fused into conv1$", lines[6]);
+        Assert.Matches(@"^maxpool1\s+maxpool 2\s+6x14x14\s+direct$", lines[7]);
+        Assert.Matches(@"^dense3\s+dense 10\s+10\s+850\s+840\s+gemm$", lines[16]);
+        Assert.All(lines, l => Assert.Equal(l.TrimEnd(), l));
+    }
+
+    [Fact]
+    public void Plans_are_part_of_layer_equality()
+    {
+        var fused = T.Net("10", "dense 4 -> relu");
+        var again = T.Net("10", "dense 4 -> relu");
+        Assert.Equal(fused.Layers, again.Layers);
+        Assert.NotEqual(fused.Layers[0], fused.Layers[0] with { Plan = LayerPlan.Direct });
+    }
+}

@@ -13,12 +13,16 @@ public class ExecutionPlanTests
     [InlineData("conv 1x1x8 d2", "pointwise-gemm")] // one tap: dilation changes nothing
     [InlineData("dwconv 1x1x2", "pointwise-gemm")]
     [InlineData("conv 1x1x8 s2", "im2col-gemm")]
-    [InlineData("conv 1x1x8 p1", "im2col-gemm")]
-    [InlineData("conv 1x1x8 pad=0x1", "im2col-gemm")]
-    [InlineData("conv 3x3x8", "im2col-gemm")]
-    [InlineData("conv 3x3x8 p1", "im2col-gemm")]
-    [InlineData("dwconv 3x3", "im2col-gemm")]
-    public void Conv_strategy_follows_the_runtime_pointwise_rule(string conv, string expected)
+    [InlineData("conv 1x1x8 p1", "shifted-gemm")]
+    [InlineData("conv 1x1x8 pad=0x1", "shifted-gemm")]
+    [InlineData("conv 3x3x8", "shifted-gemm")]
+    [InlineData("conv 3x3x8 p1", "shifted-gemm")]
+    [InlineData("conv 3x3x8 p1 d2", "shifted-gemm")]
+    [InlineData("dwconv 3x3", "shifted-gemm")]
+    [InlineData("conv 3x3x8 s2 p1", "im2col-gemm")]
+    [InlineData("conv 3x3x8 p1 reflect", "im2col-gemm")]
+    [InlineData("conv 2x1x8 s1x2", "im2col-gemm")]
+    public void Conv_strategy_follows_the_runtime_pointwise_and_shifted_rules(string conv, string expected)
     {
         var n = T.Net("4x6x6", conv);
         Assert.Equal(expected, n.Layers[0].Plan.Description);
@@ -26,11 +30,13 @@ public class ExecutionPlanTests
     }
 
     [Fact]
-    public void Pointwise_rule_holds_in_1d_and_3d()
+    public void Pointwise_and_shifted_rules_hold_in_1d_and_3d()
     {
         Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x9", "conv 1x8").Layers[0].Plan.Strategy);
         Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x3x5x5", "conv 1x1x1x8").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.Im2ColGemm, T.Net("4x3x5x5", "conv 1x1x3x8").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x3x5x5", "conv 1x1x3x8").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.Im2ColGemm, T.Net("4x3x5x5", "conv 1x1x3x8 s1x1x2").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
     }
 
     [Fact]
@@ -47,8 +53,8 @@ public class ExecutionPlanTests
         var n = T.Net("1x8x8", "conv 3x3x4 -> relu -> dwconv 3x3 -> relu -> flatten -> dense 10 -> relu -> dense 3");
         Assert.Equal(new[]
         {
-            "im2col-gemm + relu", "fused into conv1",
-            "im2col-gemm + relu", "fused into dwconv1",
+            "shifted-gemm + relu", "fused into conv1",
+            "shifted-gemm + relu", "fused into dwconv1",
             "direct",
             "gemm + relu", "fused into dense1",
             "gemm",
@@ -84,11 +90,11 @@ public class ExecutionPlanTests
     {
         // the residual's identity shortcut reads conv1's output too: the pre-activation must be stored
         var residual = T.Net("4x6x6", "conv 3x3x4 p1 -> residual { relu }");
-        Assert.Equal(new[] { "im2col-gemm", "direct", "direct" }, Plans(residual));
+        Assert.Equal(new[] { "shifted-gemm", "direct", "direct" }, Plans(residual));
         Assert.Equal(new[] { 1, 0 }, residual.Layers[2].Inputs.ToArray());
 
         var concat = T.Net("4x6x6", "conv 3x3x4 p1 -> concat { [relu] [] }");
-        Assert.Equal(new[] { "im2col-gemm", "direct", "direct" }, Plans(concat));
+        Assert.Equal(new[] { "shifted-gemm", "direct", "direct" }, Plans(concat));
 
         var dense = T.Net("10", "dense 4 -> add { [relu] [tanh] }");
         Assert.Equal("gemm", dense.Layers[0].Plan.Description);
@@ -103,13 +109,13 @@ public class ExecutionPlanTests
     public void Only_relu_is_fused(string activation)
     {
         var n = T.Net("1x8x8", $"conv 3x3x4 -> {activation}");
-        Assert.Equal(new[] { "im2col-gemm", "direct" }, Plans(n));
+        Assert.Equal(new[] { "shifted-gemm", "direct" }, Plans(n));
     }
 
     [Fact]
     public void No_fusion_across_another_layer_or_into_the_output()
     {
-        Assert.Equal(new[] { "im2col-gemm", "direct", "direct" }, Plans(T.Net("1x8x8", "conv 3x3x4 -> batchnorm -> relu")));
+        Assert.Equal(new[] { "shifted-gemm", "direct", "direct" }, Plans(T.Net("1x8x8", "conv 3x3x4 -> batchnorm -> relu")));
         // the last layer is the output (or the loss's logits before a final softmax): it keeps its own slot
         Assert.Equal(new[] { "gemm", "gemm" }, Plans(T.Net("10", "dense 4 -> dense 3")));
         Assert.Equal(new[] { "gemm", "direct" }, Plans(T.Net("10", "dense 3 -> softmax")));
@@ -122,7 +128,7 @@ public class ExecutionPlanTests
         var lines = n.Summary.Split('\n');
         Assert.Matches(@"^Layer\s+Definition\s+Output shape\s+Param #\s+MACs\s+Kernel$", lines[2]);
         Assert.Matches(@"^input\s+input 1x28x28\s+1x28x28$", lines[4]); // no kernel, no trailing blanks
-        Assert.Matches(@"^conv1\s+conv 5x5x6 p2\s+6x28x28\s+156\s+117,600\s+im2col-gemm \+ relu$", lines[5]);
+        Assert.Matches(@"^conv1\s+conv 5x5x6 p2\s+6x28x28\s+156\s+117,600\s+shifted-gemm \+ relu$", lines[5]);
         Assert.Matches(@"^relu1\s+relu\s+6x28x28\s+fused into conv1$", lines[6]);
         Assert.Matches(@"^maxpool1\s+maxpool 2\s+6x14x14\s+direct$", lines[7]);
         Assert.Matches(@"^dense3\s+dense 10\s+10\s+850\s+840\s+gemm$", lines[16]);

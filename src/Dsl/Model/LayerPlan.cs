@@ -12,6 +12,11 @@ public enum KernelStrategy
     /// <summary>Conv: each example unfolded into a column matrix (im2col), then a GEMM with the filters.</summary>
     Im2ColGemm,
 
+    /// <summary>Conv with stride 1 and zero padding: the example is padded once and the GEMM reads each
+    /// column-matrix row as a shifted view of it (an implicit GEMM), so no column matrix is built. Float
+    /// on a machine with AVX2+FMA or AVX-512; otherwise the runtime falls back to im2col.</summary>
+    ShiftedGemm,
+
     /// <summary>1×1 conv with stride 1 and no padding: the input already is the column matrix, so a GEMM reads it directly.</summary>
     PointwiseGemm,
 

@@ -36,7 +36,10 @@ internal static class ExecutionPlanner
     {
         var strategy = layer.Kind switch
         {
-            LayerKind.Conv or LayerKind.DepthwiseConv => IsPointwise(layer) ? KernelStrategy.PointwiseGemm : KernelStrategy.Im2ColGemm,
+            LayerKind.Conv or LayerKind.DepthwiseConv =>
+                IsPointwise(layer) ? KernelStrategy.PointwiseGemm
+                : ReadsShiftedViews(layer) ? KernelStrategy.ShiftedGemm
+                : KernelStrategy.Im2ColGemm,
             LayerKind.Dense => KernelStrategy.Gemm,
             _ => KernelStrategy.Direct,
         };
@@ -48,6 +51,7 @@ internal static class ExecutionPlanner
         KernelStrategy.Gemm => "gemm",
         KernelStrategy.Im2ColGemm => "im2col-gemm",
         KernelStrategy.PointwiseGemm => "pointwise-gemm",
+        KernelStrategy.ShiftedGemm => "shifted-gemm",
         KernelStrategy.Fused => "fused",
         _ => "direct",
     };
@@ -64,6 +68,13 @@ internal static class ExecutionPlanner
         && conv.PadBefore.All(p => p == 0)
         && conv.InputShape.Rank == conv.OutputShape.Rank
         && conv.InputShape.Dimensions.Skip(1).SequenceEqual(conv.OutputShape.Dimensions.Skip(1));
+
+    /// <summary>Mirrors <c>ShiftedInput.Applies</c> in src/Runtime/Kernels/ShiftedInput.cs: stride 1, zero
+    /// padding, not pointwise, at most 8,192 taps per filter (the row-offset table lives on the stack).</summary>
+    private static bool ReadsShiftedViews(LayerModel conv) =>
+        conv.Stride.All(s => s == 1)
+        && conv.PaddingMode == PaddingMode.Zeros
+        && (long)conv.InputShape.Channels / System.Math.Max(1, conv.Groups) * conv.Kernel.Aggregate(1L, (a, k) => a * k) <= 8192;
 
     /// <summary>How many times each layer's output is read, over every layer's inputs (a merge may list one producer twice).</summary>
     private static int[] CountReads(IReadOnlyList<LayerModel> layers)

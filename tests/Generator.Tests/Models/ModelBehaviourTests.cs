@@ -37,8 +37,12 @@ public class ModelBehaviourTests
             var output = new float[batch * model.OutputSize];
             var labels = Enumerable.Range(0, batch).Select(i => i % 10).ToArray();
             var optimizer = new Sgd(learningRate: 0.01f, momentum: 0.9f);
+            // the first call of each kind sizes the kernels' per-thread scratch (Backward's input gradient
+            // needs the most); after that nothing is allocated
             model.Forward(input, output, batch);
             model.TrainStep(input, labels, batch, optimizer);
+            model.ForwardTraining(input, output, batch);
+            model.Backward(output);
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 5; i++)
             {

@@ -14,14 +14,14 @@ public static class Activations
     public static void ReluForward<T>(ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : (T.IsNaN(x[i]) ? x[i] : T.Zero);
+        Epilogues.Relu(x, y.Slice(0, x.Length));
     }
 
     public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // PyTorch's threshold_backward tests the result: y ≤ 0 passes no gradient (a NaN y passes it)
-        for (int i = 0; i < dy.Length; i++) if (!(y[i] <= T.Zero)) dx[i] += dy[i];
+        Epilogues.AccumulateReluGradient(y, dy, dx);
     }
 
     public static void LeakyReluForward<T>(ReadOnlySpan<T> x, Span<T> y, T slope)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace CnnDsl.Runtime.Kernels;
@@ -119,6 +120,7 @@ public static unsafe class Convolution
         for (int f = 0; f < filters; f++) new Span<T>(y + f * spatial, spatial).Fill(bias == null ? T.Zero : bias[f]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardExample<T>(void* context, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvJob<T> job = ref *(ConvJob<T>*)context;
@@ -144,6 +146,7 @@ public static unsafe class Convolution
 
     // Stride 1, zero padding: pad the example once, let the GEMM read each column-matrix row as a
     // shifted view of it (ShiftedInput), and copy the valid columns out with bias already in place.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShiftedForwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref readonly ConvGeometry g = ref job.Geometry;
@@ -164,6 +167,7 @@ public static unsafe class Convolution
     // The adjoint of ShiftedForwardExample: dY (relu' applied) is widened to the GEMM's columns, dW is
     // a dot product of it with the shifted views of the padded input, and dX is the column gradient
     // added back through the same views and cropped out of the padding.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShiftedBackwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref readonly ConvGeometry g = ref job.Geometry;
@@ -263,6 +267,7 @@ public static unsafe class Convolution
         Im2Col(new ReadOnlySpan<T>(x, cg * g.InSpatial), new Span<T>(job.Columns, g.FilterSize * g.OutSpatial), cg, g, channel, channel + 1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardExample<T>(void* context, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvJob<T> job = ref *(ConvJob<T>*)context;
@@ -334,6 +339,7 @@ public static unsafe class Convolution
     // x: channels×D×H×W of one example-group → col: (channels·Kd·Kh·Kw) × (OD·OH·OW),
     // row index ((c·Kd + kd)·Kh + kh)·Kw + kw to match the weight layout.
     // Only channels [firstChannel, endChannel) are written, so channels can be split over threads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Im2Col<T>(ReadOnlySpan<T> x, Span<T> col, int channels, in ConvGeometry g, int firstChannel, int endChannel)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -383,6 +389,7 @@ public static unsafe class Convolution
 
     // The adjoint of Im2Col: every column entry is added back to the input element it was read from
     // (for non-zero padding modes that is the mapped in-range element). dx accumulates.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Col2Im<T>(ReadOnlySpan<T> col, Span<T> dx, int channels, in ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

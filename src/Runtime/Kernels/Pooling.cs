@@ -1,5 +1,8 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnDsl.Runtime.Kernels;
 
@@ -41,38 +44,49 @@ public static unsafe class Pooling
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxForwardPlanes<T>(void* context, int item, int worker)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref MaxJob<T> job = ref *(MaxJob<T>*)context;
-        ref readonly PoolGeometry g = ref job.Geometry;
+        // locals, not fields through the job pointer: the stores through y and am could alias it, so
+        // every field read in the loop would be a reload
+        PoolGeometry g = job.Geometry;
         int first = item * job.PlanesPerItem, end = Math.Min(job.Planes, first + job.PlanesPerItem);
-        int ih = g.InHeight, iw = g.InWidth;
+        int ih = g.InHeight, iw = g.InWidth, od = g.OutDepth, oh = g.OutHeight, ow = g.OutWidth;
+        int kd = g.KernelDepth, kh = g.KernelHeight, kw = g.KernelWidth, sd = g.StrideDepth, sh = g.StrideHeight, sw = g.StrideWidth;
+        int inSpatial = g.InSpatial, outSpatial = g.OutSpatial;
+        bool pairs = typeof(T) == typeof(float) && Sse.IsSupported && kd == 1 && kh == 2 && kw == 2 && sh == 2 && sw == 2;
         for (int plane = first; plane < end; plane++)
         {
-            T* x = job.X + (nint)plane * g.InSpatial;
-            T* y = job.Y + (nint)plane * g.OutSpatial;
-            int* am = job.Argmax + (nint)plane * g.OutSpatial;
-            int o = 0;
-            for (int zd = 0; zd < g.OutDepth; zd++)
-            for (int zh = 0; zh < g.OutHeight; zh++)
+            T* x = job.X + (nint)plane * inSpatial;
+            T* y = job.Y + (nint)plane * outSpatial;
+            int* am = job.Argmax + (nint)plane * outSpatial;
+            if (pairs)
             {
-                int rowStart = (zd * g.StrideDepth * ih + zh * g.StrideHeight) * iw;
-                for (int zw = 0; zw < g.OutWidth; zw++, o++)
+                MaxPool2x2((float*)x, (float*)y, am, ih, iw, oh, ow);
+                continue;
+            }
+            int o = 0;
+            for (int zd = 0; zd < od; zd++)
+            for (int zh = 0; zh < oh; zh++)
+            {
+                int rowStart = (zd * sd * ih + zh * sh) * iw;
+                for (int zw = 0; zw < ow; zw++, o++)
                 {
                     // the first element seeds the search: identical to starting from −∞ with the
                     // "only −∞ names its first element" rule, and NaN still wins and later NaNs replace it
-                    int start = rowStart + zw * g.StrideWidth;
+                    int start = rowStart + zw * sw;
                     T best = x[start];
                     int bestIndex = start;
-                    for (int kd = 0; kd < g.KernelDepth; kd++)
-                    for (int kh = 0; kh < g.KernelHeight; kh++)
+                    for (int a = 0; a < kd; a++)
+                    for (int b = 0; b < kh; b++)
                     {
-                        int row = start + (kd * ih + kh) * iw;
-                        for (int kw = 0; kw < g.KernelWidth; kw++)
+                        int row = start + (a * ih + b) * iw;
+                        for (int c = 0; c < kw; c++)
                         {
-                            T v = x[row + kw];
-                            if (v > best || T.IsNaN(v)) { best = v; bestIndex = row + kw; }
+                            T v = x[row + c];
+                            if (v > best || T.IsNaN(v)) { best = v; bestIndex = row + c; }
                         }
                     }
                     y[o] = best;
@@ -82,9 +96,54 @@ public static unsafe class Pooling
         }
     }
 
-    // input: N×C×D×H×W → output: N×C×OD×OH×OW (overwritten); argmax: like output, the winning input's
-    // flat index d·H·W + h·W + w inside its channel plane. Padding reads as −∞, ties keep the first
-    // element, and a NaN wins (later NaNs replace earlier ones), as in PyTorch's CPU kernel.
+    // The 2×2 stride-2 window of four outputs at a time: even and odd columns of both rows are split
+    // with two shuffles, then the four candidates are taken in row-major order with the scalar rule
+    // (greater, or NaN, replaces), so ties and NaNs resolve exactly as in the loop above.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxPool2x2(float* x, float* y, int* am, int ih, int iw, int oh, int ow)
+    {
+        var lane = Vector128.Create(0, 2, 4, 6);
+        for (int zh = 0; zh < oh; zh++)
+        {
+            float* r0 = x + (nint)zh * 2 * iw, r1 = r0 + iw;
+            float* yo = y + (nint)zh * ow;
+            int* ao = am + (nint)zh * ow;
+            int zw = 0;
+            for (; zw + 4 <= ow; zw += 4)
+            {
+                Vector128<float> a0 = Vector128.Load(r0 + 2 * zw), b0 = Vector128.Load(r0 + 2 * zw + 4);
+                Vector128<float> a1 = Vector128.Load(r1 + 2 * zw), b1 = Vector128.Load(r1 + 2 * zw + 4);
+                Vector128<float> best = Sse.Shuffle(a0, b0, 0b10_00_10_00);
+                Vector128<int> start = lane + Vector128.Create(zh * 2 * iw + 2 * zw), index = start;
+                Take(ref best, ref index, Sse.Shuffle(a0, b0, 0b11_01_11_01), start + Vector128.Create(1));
+                Take(ref best, ref index, Sse.Shuffle(a1, b1, 0b10_00_10_00), start + Vector128.Create(iw));
+                Take(ref best, ref index, Sse.Shuffle(a1, b1, 0b11_01_11_01), start + Vector128.Create(iw + 1));
+                best.Store(yo + zw);
+                index.Store(ao + zw);
+            }
+            for (; zw < ow; zw++)
+            {
+                int start = zh * 2 * iw + 2 * zw;
+                float best = x[start];
+                int bestIndex = start;
+                foreach (int offset in stackalloc[] { 1, iw, iw + 1 })
+                {
+                    float v = x[start + offset];
+                    if (v > best || float.IsNaN(v)) { best = v; bestIndex = start + offset; }
+                }
+                yo[zw] = best;
+                ao[zw] = bestIndex;
+            }
+        }
+
+        static void Take(ref Vector128<float> best, ref Vector128<int> index, Vector128<float> candidate, Vector128<int> candidateIndex)
+        {
+            Vector128<float> take = Vector128.GreaterThan(candidate, best) | ~Vector128.Equals(candidate, candidate);
+            best = Vector128.ConditionalSelect(take, candidate, best);
+            index = Vector128.ConditionalSelect(take.AsInt32(), candidateIndex, index);
+        }
+    }
+
     public static void MaxForward<T>(ReadOnlySpan<T> input, Span<T> output, Span<int> argmax, int batch, in PoolGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace CnnDsl.Runtime.Kernels;
 
@@ -34,10 +35,13 @@ internal readonly unsafe struct ShiftedInput
         Height = g.OutHeight + extentH;
         Width = g.OutWidth + extentW;
         Plane = Depth * Height * Width;
-        // up to the last valid output; the rows past it would only be thrown away
-        Columns = ((g.OutDepth - 1) * Height + g.OutHeight - 1) * Width + g.OutWidth;
+        // up to the last valid output (the rows past it would only be thrown away), rounded up to a
+        // whole 512-bit vector so the dot products of backward have no scalar tail; the extra columns
+        // carry zero gradient
+        int valid = ((g.OutDepth - 1) * Height + g.OutHeight - 1) * Width + g.OutWidth;
+        Columns = (valid + 15) / 16 * 16;
         // the last tap's view runs Columns past its offset: room for it past the last channel
-        PaddedElements = (long)(g.InChannels / g.Groups * g.Groups) * Plane + (long)extentD * Height * Width + (long)extentH * Width + extentW + 1;
+        PaddedElements = (long)g.InChannels * Plane + (long)extentD * Height * Width + (long)extentH * Width + extentW + (Columns - valid) + 1;
         int k = 0;
         for (int c = 0; c < g.InChannels / g.Groups; c++)
         for (int kd = 0; kd < g.KernelDepth; kd++)
@@ -48,6 +52,7 @@ internal readonly unsafe struct ShiftedInput
     }
 
     /// <summary>x: one example, C×D×H×W → padded (PaddedElements, the tail zeroed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pad(float* x, float* padded)
     {
         ConvGeometry g = _g;
@@ -77,6 +82,7 @@ internal readonly unsafe struct ShiftedInput
     }
 
     /// <summary>wide: filters × Columns → y: filters × OD×OH×OW, keeping the valid columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Extract(float* wide, int filters, float* y)
     {
         ConvGeometry g = _g;
@@ -94,6 +100,7 @@ internal readonly unsafe struct ShiftedInput
     /// <summary>dy: filters × OD×OH×OW → wide: filters × Columns, zero in the columns no output
     /// keeps. With <paramref name="relu"/> (the fused activation's output) the derivative is applied
     /// on the way: a gradient passes only where the output is &gt; 0 or NaN, as in ReluBackward.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Widen(float* dy, float* relu, int filters, float* wide)
     {
         ConvGeometry g = _g;
@@ -110,12 +117,13 @@ internal readonly unsafe struct ShiftedInput
                 new ReadOnlySpan<float>(dy + at, ow).CopyTo(new Span<float>(dst, ow));
                 continue;
             }
-            for (int zw = 0; zw < ow; zw++) dst[zw] = relu[at + zw] <= 0f ? 0f : dy[at + zw];
+            Epilogues.ReluGradient(new ReadOnlySpan<float>(relu + at, ow), new ReadOnlySpan<float>(dy + at, ow), new Span<float>(dst, ow));
         }
     }
 
     /// <summary>The adjoint of reading through the row offsets: row k of columnGradient (ck × Columns)
     /// is added into paddedGradient at RowOffsets[k].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ScatterAdd(float* columnGradient, int rows, float* paddedGradient)
     {
         for (int k = 0; k < rows; k++)
@@ -123,6 +131,7 @@ internal readonly unsafe struct ShiftedInput
     }
 
     /// <summary>dx (one example, C×D×H×W) += the interior of paddedGradient (the adjoint of Pad).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void CropAdd(float* paddedGradient, float* dx)
     {
         ConvGeometry g = _g;

@@ -36,6 +36,7 @@ internal static unsafe class SimdGemm
         where V : unmanaged, ISimdVector<V>
         => Broadcast<V>(m, n, k, a, aRow, aCol, b, 0, rowOffsets, c, ldc);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, nint* rowOffsets, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
@@ -67,6 +68,7 @@ internal static unsafe class SimdGemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowTiles<V>(int m, int kc, float* a, nint aRow, nint aCol, float* b, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
@@ -78,6 +80,7 @@ internal static unsafe class SimdGemm
 
     // The last, partial strip: its packed columns are zero-padded to full width, so the full tile runs
     // on a copy of the valid C columns and only those are written back.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeStrip<V>(int m, int kc, int width, float* a, nint aRow, nint aCol, float* b, float* c, nint ldc, float* edge)
         where V : unmanaged, ISimdVector<V>
     {
@@ -98,6 +101,7 @@ internal static unsafe class SimdGemm
 
     // B (kc×nc, row stride ldb) → strip-major panel: strip s holds rows 0..kc of its 2·Count columns
     // back to back; a last partial strip is padded with zeros.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack<V>(int kc, int nc, float* b, int k0, nint ldb, nint* rowOffsets, float* panel)
         where V : unmanaged, ISimdVector<V>
     {
@@ -130,6 +134,7 @@ internal static unsafe class SimdGemm
         return (float*)(((nint)start + 63) & ~(nint)63);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Unpacked<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
@@ -167,6 +172,7 @@ internal static unsafe class SimdGemm
         where V : unmanaged, ISimdVector<V>
         => Dot<V>(m, n, k, a, lda, b, 0, rowOffsets, c, ldc);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint ldb, nint* rowOffsets, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
@@ -280,6 +286,7 @@ internal static unsafe class SimdGemm
         x0.Store(c);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScalarBroadcast(int m, int n, int kc, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
     {
         for (int i = 0; i < m; i++)

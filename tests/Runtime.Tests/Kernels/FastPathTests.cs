@@ -164,6 +164,43 @@ public sealed class FastPathTests : IDisposable
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Max_pooling_2x2_keeps_first_of_ties_and_nan_on_odd_widths(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(17);
+        float[] values = { -1f, 0f, 1f, float.NaN, float.NegativeInfinity, 2f };
+        foreach (int w in new[] { 2, 3, 8, 9, 11, 28 })
+            foreach (int h in new[] { 2, 5 })
+            {
+                int channels = 3, batch = 2, oh = h / 2, ow = w / 2;
+                var g = new PoolGeometry(channels, 1, h, w, 1, oh, ow, 1, 2, 2, 1, 2, 2, 0, 0, 0);
+                var x = new float[batch * channels * h * w];
+                for (int i = 0; i < x.Length; i++) x[i] = values[rng.Next(values.Length)];
+                var y = new float[batch * channels * oh * ow];
+                var argmax = new int[y.Length];
+                Pooling.MaxForward<float>(x, y, argmax, batch, g);
+                for (int plane = 0; plane < batch * channels; plane++)
+                    for (int zh = 0; zh < oh; zh++)
+                        for (int zw = 0; zw < ow; zw++)
+                        {
+                            // PyTorch's scan: row-major, a greater value or a NaN replaces the best so far
+                            int bestIndex = -1;
+                            float best = float.NegativeInfinity;
+                            foreach (var (dh, dw) in new[] { (0, 0), (0, 1), (1, 0), (1, 1) })
+                            {
+                                int index = (zh * 2 + dh) * w + zw * 2 + dw;
+                                float v = x[plane * h * w + index];
+                                if (v > best || float.IsNaN(v)) { best = v; bestIndex = index; }
+                            }
+                            if (bestIndex < 0) bestIndex = zh * 2 * w + zw * 2;
+                            int o = (plane * oh + zh) * ow + zw;
+                            Assert.True(argmax[o] == bestIndex && (y[o].Equals(best)), $"{width} t{threads} {h}x{w} plane {plane} ({zh},{zw}): got {y[o]} at {argmax[o]}, expected {best} at {bestIndex}");
+                        }
+            }
+    }
+
     [Fact]
     public void Kernels_called_from_several_threads_at_once_stay_exact()
     {

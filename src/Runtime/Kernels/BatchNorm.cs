@@ -1,14 +1,19 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CnnDsl.Runtime.Kernels;
 
 /// <summary>
 /// Batch normalisation over N×C×S tensors, per channel across the batch and the spatial positions
-/// (BatchNorm1d/2d/3d, PyTorch semantics).
+/// (BatchNorm1d/2d/3d, PyTorch semantics). Channels are independent, so they are split over the
+/// <see cref="WorkerPool"/>; every pass over a channel's N·S values is vectorized.
 /// </summary>
-public static class BatchNorm
+public static unsafe class BatchNorm
 {
+    // Below this many elements a layer stays on the calling thread.
+    private const int ParallelThreshold = 1 << 15;
+
     // x, y: N×C×S (y overwritten); gamma, beta, runningMean, runningVar, savedMean, savedInvStd: C.
     // Normalises with the biased batch variance; the running variance takes the unbiased one
     // (M/(M−1), M = N·S > 1 guaranteed by the caller): running = (1 − momentum)·running + momentum·batch.
@@ -18,28 +23,15 @@ public static class BatchNorm
         int batch, int channels, int spatial, T eps, T momentum)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int m = batch * spatial;
-        T count = T.CreateChecked(m);
-        for (int c = 0; c < channels; c++)
+        CheckLengths(x.Length, y.Length, batch, channels, spatial, gamma.Length, beta.Length, runningMean.Length, runningVar.Length, savedMean.Length, savedInvStd.Length);
+        fixed (T* px = x, py = y, pg = gamma, pb = beta, prm = runningMean, prv = runningVar, psm = savedMean, psi = savedInvStd)
         {
-            T sum = T.Zero;
-            for (int n = 0; n < batch; n++) sum += Gemm.Sum(x.Slice((n * channels + c) * spatial, spatial));
-            T mean = sum / count;
-            // two-pass variance: exact enough for float32 where E[x²] − E[x]² is not
-            T squares = T.Zero;
-            for (int n = 0; n < batch; n++)
+            var job = new Job<T>
             {
-                ReadOnlySpan<T> xs = x.Slice((n * channels + c) * spatial, spatial);
-                for (int s = 0; s < spatial; s++) { T d = xs[s] - mean; squares += d * d; }
-            }
-            T variance = squares / count;
-            T invStd = T.One / T.Sqrt(variance + eps);
-            savedMean[c] = mean;
-            savedInvStd[c] = invStd;
-            T unbiased = m > 1 ? squares / T.CreateChecked(m - 1) : variance;
-            runningMean[c] = (T.One - momentum) * runningMean[c] + momentum * mean;
-            runningVar[c] = (T.One - momentum) * runningVar[c] + momentum * unbiased;
-            Normalise(x, y, mean, invStd * gamma[c], beta[c], batch, channels, spatial, c);
+                X = px, Y = py, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv, SavedMean = psm, SavedInvStd = psi,
+                Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum,
+            };
+            Run(ref job, &TrainingChannel<T>);
         }
     }
 
@@ -48,8 +40,12 @@ public static class BatchNorm
         ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, int batch, int channels, int spatial, T eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int c = 0; c < channels; c++)
-            Normalise(x, y, runningMean[c], gamma[c] / T.Sqrt(runningVar[c] + eps), beta[c], batch, channels, spatial, c);
+        CheckLengths(x.Length, y.Length, batch, channels, spatial, gamma.Length, beta.Length, runningMean.Length, runningVar.Length, channels, channels);
+        fixed (T* px = x, py = y, pg = gamma, pb = beta, prm = runningMean, prv = runningVar)
+        {
+            var job = new Job<T> { X = px, Y = py, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv, Batch = batch, Channels = channels, Spatial = spatial, Eps = eps };
+            Run(ref job, &InferenceChannel<T>);
+        }
     }
 
     // x, dy, dx: N×C×S; gamma, savedMean, savedInvStd, dgamma, dbeta: C. All gradients accumulate;
@@ -60,44 +56,149 @@ public static class BatchNorm
         int batch, int channels, int spatial)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T count = T.CreateChecked(batch * spatial);
-        for (int c = 0; c < channels; c++)
+        CheckLengths(x.Length, dy.Length, batch, channels, spatial, gamma.Length, dgamma.Length, dbeta.Length, channels, savedMean.Length, savedInvStd.Length);
+        if (!dx.IsEmpty && dx.Length < (long)batch * channels * spatial)
+            throw new ArgumentException($"dx has {dx.Length} elements, fewer than {batch} × {channels} × {spatial}.", nameof(dx));
+        fixed (T* px = x, pdy = dy, pg = gamma, psm = savedMean, psi = savedInvStd, pdx = dx, pdg = dgamma, pdb = dbeta)
         {
-            T mean = savedMean[c], invStd = savedInvStd[c];
-            T sumDy = T.Zero, sumDyXhat = T.Zero;
-            for (int n = 0; n < batch; n++)
+            var job = new Job<T>
             {
-                int o = (n * channels + c) * spatial;
-                for (int s = 0; s < spatial; s++)
-                {
-                    sumDy += dy[o + s];
-                    sumDyXhat += dy[o + s] * (x[o + s] - mean) * invStd;
-                }
-            }
-            dgamma[c] += sumDyXhat;
-            dbeta[c] += sumDy;
-            if (dx.IsEmpty) continue;
-            T k = gamma[c] * invStd, meanDy = sumDy / count, meanDyXhat = sumDyXhat / count;
-            for (int n = 0; n < batch; n++)
+                X = px, Dy = pdy, Gamma = pg, SavedMean = psm, SavedInvStd = psi, Dx = dx.IsEmpty ? null : pdx, DGamma = pdg, DBeta = pdb,
+                Batch = batch, Channels = channels, Spatial = spatial,
+            };
+            Run(ref job, &BackwardChannel<T>);
+        }
+    }
+
+    private struct Job<T> where T : unmanaged
+    {
+        public T* X, Y, Dy, Dx, Gamma, Beta, RunningMean, RunningVar, SavedMean, SavedInvStd, DGamma, DBeta;
+        public int Batch, Channels, Spatial;
+        public T Eps, Momentum;
+    }
+
+    private static void Run<T>(ref Job<T> job, delegate*<void*, int, int, void> body) where T : unmanaged
+    {
+        fixed (Job<T>* context = &job)
+        {
+            if ((long)job.Batch * job.Channels * job.Spatial < ParallelThreshold)
+                for (int c = 0; c < job.Channels; c++) body(context, c, 0);
+            else
+                WorkerPool.For(job.Channels, body, context);
+        }
+    }
+
+    private static void CheckLengths(int x, int y, int batch, int channels, int spatial, params int[] perChannel)
+    {
+        long elements = (long)batch * channels * spatial;
+        if (x < elements || y < elements)
+            throw new ArgumentException($"batchnorm over {batch} × {channels} × {spatial} needs {elements} elements in and out; got {x} and {y}.");
+        foreach (int length in perChannel)
+            if (length < channels) throw new ArgumentException($"batchnorm over {channels} channels got a per-channel tensor of {length} elements.");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TrainingChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref Job<T> job = ref *(Job<T>*)context;
+        int batch = job.Batch, spatial = job.Spatial, stride = job.Channels * spatial;
+        int m = batch * spatial;
+        T* x = job.X + (nint)c * spatial;
+        T sum = T.Zero;
+        for (int n = 0; n < batch; n++) sum += Sum(x + (nint)n * stride, spatial);
+        T mean = sum / T.CreateChecked(m);
+        // two-pass variance: exact enough for float32 where E[x²] − E[x]² is not
+        T squares = T.Zero;
+        for (int n = 0; n < batch; n++) squares += SquaredDeviations(x + (nint)n * stride, spatial, mean);
+        T variance = squares / T.CreateChecked(m);
+        T invStd = T.One / T.Sqrt(variance + job.Eps);
+        job.SavedMean[c] = mean;
+        job.SavedInvStd[c] = invStd;
+        T unbiased = m > 1 ? squares / T.CreateChecked(m - 1) : variance;
+        T momentum = job.Momentum;
+        job.RunningMean[c] = (T.One - momentum) * job.RunningMean[c] + momentum * mean;
+        job.RunningVar[c] = (T.One - momentum) * job.RunningVar[c] + momentum * unbiased;
+        Normalise(ref job, c, mean, invStd * job.Gamma[c], job.Beta[c]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InferenceChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref Job<T> job = ref *(Job<T>*)context;
+        Normalise(ref job, c, job.RunningMean[c], job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps), job.Beta[c]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref Job<T> job = ref *(Job<T>*)context;
+        int batch = job.Batch, spatial = job.Spatial, stride = job.Channels * spatial, vc = Vector<T>.Count;
+        T mean = job.SavedMean[c], invStd = job.SavedInvStd[c];
+        T sumDy = T.Zero, sumDyCentered = T.Zero;
+        for (int n = 0; n < batch; n++)
+        {
+            T* x = job.X + (nint)n * stride + (nint)c * spatial, dy = job.Dy + (nint)n * stride + (nint)c * spatial;
+            Vector<T> a = Vector<T>.Zero, b = Vector<T>.Zero, vm = new(mean);
+            int s = 0;
+            for (; s + vc <= spatial; s += vc)
             {
-                int o = (n * channels + c) * spatial;
-                for (int s = 0; s < spatial; s++)
-                {
-                    T xhat = (x[o + s] - mean) * invStd;
-                    dx[o + s] += k * (dy[o + s] - meanDy - xhat * meanDyXhat);
-                }
+                Vector<T> g = Vector.Load(dy + s);
+                a += g;
+                b += g * (Vector.Load(x + s) - vm);
             }
+            T sa = Vector.Sum(a), sb = Vector.Sum(b);
+            for (; s < spatial; s++) { sa += dy[s]; sb += dy[s] * (x[s] - mean); }
+            sumDy += sa;
+            sumDyCentered += sb;
+        }
+        T sumDyXhat = sumDyCentered * invStd;
+        job.DGamma[c] += sumDyXhat;
+        job.DBeta[c] += sumDy;
+        if (job.Dx == null) return;
+        T count = T.CreateChecked(batch * spatial);
+        T k = job.Gamma[c] * invStd, meanDy = sumDy / count, meanDyXhat = sumDyXhat / count;
+        // dx += k·(dy − meanDy − (x − mean)·invStd·meanDyXhat) = k·dy + slope·(x − mean) + offset
+        T slope = -k * invStd * meanDyXhat, offset = -k * meanDy;
+        for (int n = 0; n < batch; n++)
+        {
+            nint o = (nint)n * stride + (nint)c * spatial;
+            T* x = job.X + o, dy = job.Dy + o, dx = job.Dx + o;
+            Vector<T> vk = new(k), vs = new(slope), vo = new(offset), vm = new(mean);
+            int s = 0;
+            for (; s + vc <= spatial; s += vc)
+                (Vector.Load(dx + s) + vk * Vector.Load(dy + s) + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
+            for (; s < spatial; s++) dx[s] += k * dy[s] + slope * (x[s] - mean) + offset;
         }
     }
 
     // y = (x − mean)·scale + shift over channel c.
-    private static void Normalise<T>(ReadOnlySpan<T> x, Span<T> y, T mean, T scale, T shift, int batch, int channels, int spatial, int c)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Normalise<T>(ref Job<T> job, int c, T mean, T scale, T shift) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int n = 0; n < batch; n++)
+        int spatial = job.Spatial, stride = job.Channels * spatial, vc = Vector<T>.Count;
+        Vector<T> vm = new(mean), vs = new(scale), vb = new(shift);
+        for (int n = 0; n < job.Batch; n++)
         {
-            int o = (n * channels + c) * spatial;
-            for (int s = 0; s < spatial; s++) y[o + s] = (x[o + s] - mean) * scale + shift;
+            nint o = (nint)n * stride + (nint)c * spatial;
+            T* x = job.X + o, y = job.Y + o;
+            int s = 0;
+            for (; s + vc <= spatial; s += vc) ((Vector.Load(x + s) - vm) * vs + vb).Store(y + s);
+            for (; s < spatial; s++) y[s] = (x[s] - mean) * scale + shift;
         }
+    }
+
+    private static T Sum<T>(T* x, int length) where T : unmanaged, IFloatingPointIeee754<T> => Gemm.Sum(new ReadOnlySpan<T>(x, length));
+
+    private static T SquaredDeviations<T>(T* x, int length, T mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vc = Vector<T>.Count, s = 0;
+        Vector<T> acc = Vector<T>.Zero, vm = new(mean);
+        for (; s + vc <= length; s += vc)
+        {
+            Vector<T> d = Vector.Load(x + s) - vm;
+            acc += d * d;
+        }
+        T sum = Vector.Sum(acc);
+        for (; s < length; s++) { T d = x[s] - mean; sum += d * d; }
+        return sum;
     }
 }

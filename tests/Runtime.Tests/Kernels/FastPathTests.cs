@@ -201,6 +201,38 @@ public sealed class FastPathTests : IDisposable
             }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Batchnorm_split_over_channels_matches_one_thread_in_double(int threads)
+    {
+        // large enough to be split over the pool; a spatial size that is not a multiple of a vector
+        const int Batch = 9, Channels = 7, Spatial = 701;
+        var rng = new Random(23);
+        double[] x = RandomArray(rng, Batch * Channels * Spatial, -3, 5), dy = RandomArray(rng, x.Length);
+        double[] gamma = RandomArray(rng, Channels, 0.5, 1.5), beta = RandomArray(rng, Channels);
+        ComputeThreads.Count = 1;
+        var reference = RunBatchnorm(x, dy, gamma, beta);
+        ComputeThreads.Count = threads;
+        var fast = RunBatchnorm(ToFloat(x), ToFloat(dy), ToFloat(gamma), ToFloat(beta));
+        for (int i = 0; i < reference.Length; i++)
+            AssertClose(ToFloat(reference[i]), fast[i], 1e-4, $"t{threads} output {i}");
+
+        static T[][] RunBatchnorm<T>(T[] x, T[] dy, T[] gamma, T[] beta) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var y = new T[x.Length]; var inference = new T[x.Length]; var dx = new T[x.Length];
+            var runningMean = new T[Channels]; var runningVar = new T[Channels]; var savedMean = new T[Channels]; var savedInvStd = new T[Channels];
+            var dgamma = new T[Channels]; var dbeta = new T[Channels];
+            Array.Fill(runningVar, T.One);
+            T eps = T.CreateChecked(1e-5), momentum = T.CreateChecked(0.1);
+            CnnDsl.Runtime.Kernels.BatchNorm.ForwardTraining<T>(x, y, gamma, beta, runningMean, runningVar, savedMean, savedInvStd, Batch, Channels, Spatial, eps, momentum);
+            CnnDsl.Runtime.Kernels.BatchNorm.Backward<T>(x, dy, gamma, savedMean, savedInvStd, dx, dgamma, dbeta, Batch, Channels, Spatial);
+            CnnDsl.Runtime.Kernels.BatchNorm.ForwardInference<T>(x, inference, gamma, beta, runningMean, runningVar, Batch, Channels, Spatial, eps);
+            return new[] { y, inference, dx, runningMean, runningVar, dgamma, dbeta };
+        }
+    }
+
     [Fact]
     public void Kernels_called_from_several_threads_at_once_stay_exact()
     {

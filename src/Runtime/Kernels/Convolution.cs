@@ -216,35 +216,6 @@ public static unsafe class Convolution
         }
     }
 
-    private struct ShiftedSplit
-    {
-        public ShiftedInput Shifted;
-        public float* Input, Padded, Wide, Bias, Output;
-        public Epilogue Epilogue;
-        public int OutSpatial;
-    }
-
-    private static void PadChannel(void* context, int channel, int worker)
-    {
-        ref ShiftedSplit split = ref *(ShiftedSplit*)context;
-        split.Shifted.Pad(split.Input, split.Padded, channel, channel + 1);
-    }
-
-    private static void SeedFilter(void* context, int filter, int worker)
-    {
-        ref ShiftedSplit split = ref *(ShiftedSplit*)context;
-        int columns = split.Shifted.Columns;
-        new Span<float>(split.Wide + (nint)filter * columns, columns).Fill(split.Bias == null ? 0f : split.Bias[filter]);
-    }
-
-    private static void ExtractFilter(void* context, int filter, int worker)
-    {
-        ref ShiftedSplit split = ref *(ShiftedSplit*)context;
-        split.Shifted.Extract(split.Wide, filter, filter + 1, split.Output);
-        if (split.Epilogue != Epilogue.None)
-            MatMul.Apply(split.Epilogue, split.Output + (nint)filter * split.OutSpatial, 1, split.OutSpatial, 0);
-    }
-
     // Multiply-adds of one example below which it is not split over threads.
     private const long SplitThreshold = 1 << 18;
 
@@ -259,20 +230,15 @@ public static unsafe class Convolution
         {
             ref readonly ShiftedInput s = ref job.Shifted;
             float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + (long)fg * s.Columns);
-            var split = new ShiftedSplit
-            {
-                Shifted = s, Input = (float*)job.X + (nint)n * g.InChannels * g.InSpatial, Padded = scratch, Wide = scratch + s.PaddedElements,
-                Epilogue = job.Epilogue, OutSpatial = p,
-            };
-            WorkerPool.For(g.InChannels, &PadChannel, &split);
+            float* padded = scratch, wide = scratch + s.PaddedElements;
+            s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
             for (int gi = 0; gi < g.Groups; gi++)
             {
-                split.Bias = job.B == null ? null : (float*)job.B + gi * fg;
-                split.Output = (float*)job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
-                WorkerPool.For(fg, &SeedFilter, &split);
-                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, split.Padded + (nint)gi * cg * s.Plane, s.RowOffsets, split.Wide, s.Columns);
-                WorkerPool.For(fg, &ExtractFilter, &split);
+                SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
+                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns);
+                s.Extract(wide, fg, (float*)job.Y + ((nint)n * g.OutChannels + gi * fg) * p);
             }
+            if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
             return;
         }
         bool pointwise = IsPointwise(g);

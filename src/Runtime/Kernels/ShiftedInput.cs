@@ -52,12 +52,8 @@ internal readonly unsafe struct ShiftedInput
     }
 
     /// <summary>x: one example, C×D×H×W → padded (PaddedElements, the tail zeroed).</summary>
-    public void Pad(float* x, float* padded) => Pad(x, padded, 0, _g.InChannels);
-
-    /// <summary>Only channels [firstChannel, endChannel) (the tail with the last), so channels can be
-    /// padded on several threads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Pad(float* x, float* padded, int firstChannel, int endChannel)
+    public void Pad(float* x, float* padded)
     {
         ConvGeometry g = _g;
         int id = g.InDepth, ih = g.InHeight, iw = g.InWidth;
@@ -65,7 +61,7 @@ internal readonly unsafe struct ShiftedInput
         // for zero padding in the checker's shapes, but the clamps keep the copy in range regardless
         int w0 = Math.Max(0, g.PadWidth), src0 = Math.Max(0, -g.PadWidth);
         int copy = Math.Max(0, Math.Min(iw - src0, Width - w0));
-        for (int c = firstChannel; c < endChannel; c++)
+        for (int c = 0; c < g.InChannels; c++)
         for (int zd = 0; zd < Depth; zd++)
         for (int zh = 0; zh < Height; zh++)
         {
@@ -81,21 +77,17 @@ internal readonly unsafe struct ShiftedInput
             new ReadOnlySpan<float>(src + src0, copy).CopyTo(new Span<float>(dst + w0, copy));
             new Span<float>(dst + w0 + copy, Width - w0 - copy).Clear();
         }
-        if (endChannel < g.InChannels) return;
         long tail = PaddedElements - (long)g.InChannels * Plane;
         new Span<float>(padded + (nint)g.InChannels * Plane, (int)tail).Clear();
     }
 
     /// <summary>wide: filters × Columns → y: filters × OD×OH×OW, keeping the valid columns.</summary>
-    public void Extract(float* wide, int filters, float* y) => Extract(wide, 0, filters, y);
-
-    /// <summary>Only filters [firstFilter, endFilter), so filters can be copied out on several threads.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Extract(float* wide, int firstFilter, int endFilter, float* y)
+    public void Extract(float* wide, int filters, float* y)
     {
         ConvGeometry g = _g;
         int ow = g.OutWidth;
-        for (int f = firstFilter; f < endFilter; f++)
+        for (int f = 0; f < filters; f++)
         for (int zd = 0; zd < g.OutDepth; zd++)
         for (int zh = 0; zh < g.OutHeight; zh++)
         {

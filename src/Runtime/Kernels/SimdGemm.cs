@@ -73,7 +73,12 @@ internal static unsafe class SimdGemm
         where V : unmanaged, ISimdVector<V>
     {
         int strip = 2 * V.Count, i = 0;
-        for (; i + 6 <= m; i += 6) Tile6x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
+        // 6-row tiles, but a remainder of 2 takes one 6-row tile back to make two 4-row tiles (32 =
+        // 4·6 + 2·4): a 2-row tile keeps only 4 accumulators busy
+        int sixes = m / 6 * 6;
+        if (m % 6 == 2 && sixes >= 6) sixes -= 6;
+        for (; i < sixes; i += 6) Tile6x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
+        for (; i + 4 <= m; i += 4) Tile4x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
         for (; i + 2 <= m; i += 2) Tile2x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
         if (i < m) Tile1x2<V>(kc, a + i * aRow, aCol, b, strip, c + i * ldc);
     }
@@ -222,6 +227,28 @@ internal static unsafe class SimdGemm
         x00.Store(c); x01.Store(c + w); x10.Store(c1); x11.Store(c1 + w);
         x20.Store(c2); x21.Store(c2 + w); x30.Store(c3); x31.Store(c3 + w);
         x40.Store(c4); x41.Store(c4 + w); x50.Store(c5); x51.Store(c5 + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile4x2<V>(int kc, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        V x00 = V.Load(c), x01 = V.Load(c + w), x10 = V.Load(c1), x11 = V.Load(c1 + w);
+        V x20 = V.Load(c2), x21 = V.Load(c2 + w), x30 = V.Load(c3), x31 = V.Load(c3 + w);
+        float* a1 = a + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+        nint ka = 0;
+        for (int kk = 0; kk < kc; kk++, ka += aCol, b += ldb)
+        {
+            V b0 = V.Load(b), b1 = V.Load(b + w);
+            V s = V.Splat(a[ka]); x00 = V.MultiplyAdd(s, b0, x00); x01 = V.MultiplyAdd(s, b1, x01);
+            s = V.Splat(a1[ka]); x10 = V.MultiplyAdd(s, b0, x10); x11 = V.MultiplyAdd(s, b1, x11);
+            s = V.Splat(a2[ka]); x20 = V.MultiplyAdd(s, b0, x20); x21 = V.MultiplyAdd(s, b1, x21);
+            s = V.Splat(a3[ka]); x30 = V.MultiplyAdd(s, b0, x30); x31 = V.MultiplyAdd(s, b1, x31);
+        }
+        x00.Store(c); x01.Store(c + w); x10.Store(c1); x11.Store(c1 + w);
+        x20.Store(c2); x21.Store(c2 + w); x30.Store(c3); x31.Store(c3 + w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

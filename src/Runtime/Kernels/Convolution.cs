@@ -63,7 +63,12 @@ public static unsafe class Convolution
             throw new ArgumentException($"weightGradient has {weightGradient.Length} elements but weight has {weight.Length}.", nameof(weightGradient));
         if (epilogue != Epilogue.None && activatedOutput.Length < outputGradient.Length)
             throw new ArgumentException($"the {epilogue} epilogue needs the activated output ({outputGradient.Length} elements), not {activatedOutput.Length}.", nameof(activatedOutput));
-        int threads = WorkerPool.ThreadsFor(batch);
+        // shifted views: a few examples per item, so the weight gradient's dot products run through
+        // all of them before their horizontal sums (two items per thread at least, for balance)
+        bool shifted = ShiftedInput.Applies<T>(g);
+        int perItem = shifted ? Math.Clamp(batch / (2 * ComputeThreads.Count), 1, MaxExamplesPerItem) : 1;
+        int items = (batch + perItem - 1) / perItem;
+        int threads = WorkerPool.ThreadsFor(items);
         var partials = stackalloc nint[threads];
         fixed (T* x = input, w = weight, dy = outputGradient, dx = inputGradient, dw = weightGradient, db = biasGradient, act = activatedOutput)
         {
@@ -73,12 +78,14 @@ public static unsafe class Convolution
                 DB = biasGradient.IsEmpty ? null : db, Y = act, Geometry = g, Epilogue = epilogue, Partials = partials,
             };
             for (int t = 0; t < threads; t++) partials[t] = 0;
-            if (ShiftedInput.Applies<T>(g))
+            if (shifted)
             {
                 nint* offsets = stackalloc nint[g.FilterSize];
                 job.Shifted = new ShiftedInput(g, offsets);
             }
-            WorkerPool.For(batch, &BackwardExample<T>, &job);
+            job.Batch = batch;
+            job.ExamplesPerItem = perItem;
+            WorkerPool.For(items, &BackwardExample<T>, &job);
             // the caller's worker wrote straight into the gradients; the others' partials are added now
             int weights = g.OutChannels * g.FilterSize;
             for (int t = 1; t < threads; t++)
@@ -98,7 +105,7 @@ public static unsafe class Convolution
         public ConvGeometry Geometry;
         public ShiftedInput Shifted;
         public Epilogue Epilogue;
-        public int Example, Group;
+        public int Example, Group, Batch, ExamplesPerItem;
     }
 
     private static void CheckLengths(int input, int weight, int bias, int output, int batch, in ConvGeometry g)
@@ -164,21 +171,29 @@ public static unsafe class Convolution
         if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
     }
 
-    // The adjoint of ShiftedForwardExample: dY (relu' applied) is widened to the GEMM's columns, dW is
-    // a dot product of it with the shifted views of the padded input, and dX is the column gradient
-    // added back through the same views and cropped out of the padding.
+    private const int MaxExamplesPerItem = 4;
+
+    // Multiply-adds of one example below which it is not split over threads.
+    private const long SplitThreshold = 1 << 18;
+
+    // The adjoint of ShiftedForwardExample for examples [first, end): each dY (relu' applied) is
+    // widened to the GEMM's columns; dW is a dot product of them with the shifted views of the padded
+    // inputs, all examples' segments through one accumulator; dX is the column gradient added back
+    // through the same views and cropped out of the padding.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ShiftedBackwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void ShiftedBackwardExamples<T>(ref ConvJob<T> job, int first, int end, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref readonly ConvGeometry g = ref job.Geometry;
         ref readonly ShiftedInput s = ref job.Shifted;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
-        int weights = g.OutChannels * ck, columns = s.Columns;
-        // scratch: [padded x or dx][wide dY][column gradient][partial dW, dB (workers other than the caller)]
-        long wideElements = (long)g.OutChannels * columns, columnElements = job.DX == null ? 0 : (long)ck * columns;
+        int weights = g.OutChannels * ck, columns = s.Columns, count = end - first;
+        // scratch: per example [padded x, later dx][wide dY]; then [column gradient][partial dW, dB
+        // (workers other than the caller)]
+        long wideElements = (long)g.OutChannels * columns, perExample = s.PaddedElements + wideElements;
+        long columnElements = job.DX == null ? 0 : (long)ck * columns;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
-        float* scratch = WorkerPool.Scratch<float>(worker, s.PaddedElements + wideElements + columnElements + partial);
-        float* padded = scratch, wide = padded + s.PaddedElements, columnGradient = wide + wideElements;
+        float* scratch = WorkerPool.Scratch<float>(worker, count * perExample + columnElements + partial);
+        float* columnGradient = scratch + count * perExample;
         float* dw = (float*)job.DW, db = (float*)job.DB;
         if (worker != 0)
         {
@@ -191,19 +206,36 @@ public static unsafe class Convolution
             if (dw != null) dw = mine;
             if (db != null) db = mine + weights;
         }
-        nint outOffset = (nint)n * g.OutChannels * p;
-        s.Widen((float*)job.DY + outOffset, job.Epilogue == Epilogue.None ? null : (float*)job.Y + outOffset, g.OutChannels, wide);
-        if (db != null)
-            for (int f = 0; f < g.OutChannels; f++) db[f] += Gemm.Sum(new ReadOnlySpan<float>(wide + (nint)f * columns, columns));
+        for (int e = 0; e < count; e++)
+        {
+            int n = first + e;
+            float* padded = scratch + e * perExample, wide = padded + s.PaddedElements;
+            nint outOffset = (nint)n * g.OutChannels * p;
+            s.Widen((float*)job.DY + outOffset, job.Epilogue == Epilogue.None ? null : (float*)job.Y + outOffset, g.OutChannels, wide);
+            if (db != null)
+                for (int f = 0; f < g.OutChannels; f++) db[f] += Gemm.Sum(new ReadOnlySpan<float>(wide + (nint)f * columns, columns));
+            if (dw != null) s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+        }
         if (dw != null)
         {
-            s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+            float** dySegments = stackalloc float*[MaxExamplesPerItem];
+            float** viewSegments = stackalloc float*[MaxExamplesPerItem];
             for (int gi = 0; gi < g.Groups; gi++)
-                // dW (fg×ck) += dY (fg×columns) · viewsᵀ
-                MatMul.DotShifted(fg, ck, columns, wide + (nint)gi * fg * columns, columns, padded + (nint)gi * cg * s.Plane, s.RowOffsets, dw + gi * fg * ck, ck);
+            {
+                for (int e = 0; e < count; e++)
+                {
+                    float* padded = scratch + e * perExample;
+                    dySegments[e] = padded + s.PaddedElements + (nint)gi * fg * columns;
+                    viewSegments[e] = padded + (nint)gi * cg * s.Plane;
+                }
+                // dW (fg×ck) += Σ over the examples of dY (fg×columns) · viewsᵀ
+                MatMul.DotShiftedSegments(fg, ck, columns, dySegments, viewSegments, count, columns, s.RowOffsets, dw + gi * fg * ck, ck);
+            }
         }
-        if (job.DX != null)
+        if (job.DX == null) return;
+        for (int e = 0; e < count; e++)
         {
+            float* padded = scratch + e * perExample, wide = padded + s.PaddedElements;
             new Span<float>(padded, (int)s.PaddedElements).Clear();
             for (int gi = 0; gi < g.Groups; gi++)
             {
@@ -212,12 +244,9 @@ public static unsafe class Convolution
                 MatMul.Broadcast(ck, columns, fg, (float*)job.W + gi * fg * ck, 1, ck, wide + (nint)gi * fg * columns, columns, columnGradient, columns);
                 s.ScatterAdd(columnGradient, ck, padded + (nint)gi * cg * s.Plane);
             }
-            s.CropAdd(padded, (float*)job.DX + (nint)n * g.InChannels * g.InSpatial);
+            s.CropAdd(padded, (float*)job.DX + (nint)(first + e) * g.InChannels * g.InSpatial);
         }
     }
-
-    // Multiply-adds of one example below which it is not split over threads.
-    private const long SplitThreshold = 1 << 18;
 
     // One example over all threads: the column matrix is built channel by channel in parallel into
     // the caller's scratch (or the padded input once, for shifted views), then the GEMM is split
@@ -273,7 +302,8 @@ public static unsafe class Convolution
         ref ConvJob<T> job = ref *(ConvJob<T>*)context;
         if (job.Shifted.RowOffsets != null)
         {
-            ShiftedBackwardExample(ref job, n, worker);
+            int first = n * job.ExamplesPerItem;
+            ShiftedBackwardExamples(ref job, first, Math.Min(job.Batch, first + job.ExamplesPerItem), worker);
             return;
         }
         ref readonly ConvGeometry g = ref job.Geometry;

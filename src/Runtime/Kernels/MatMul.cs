@@ -49,6 +49,14 @@ internal static unsafe class MatMul
         else SimdGemm.Dot<Simd256>(m, n, k, a, lda, b, rowOffsets, c, ldc);
     }
 
+    /// <summary>Float only, FMA paths only: <see cref="SimdGemm.DotSegments{V}"/>.</summary>
+    public static void DotShiftedSegments(int m, int n, int k, float** aSegments, float** bSegments, int segments, nint lda, nint* rowOffsets, float* c, nint ldc)
+    {
+        if (m == 0 || n == 0 || k == 0 || segments == 0) return;
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.DotSegments<Simd512>(m, n, k, aSegments, bSegments, segments, lda, rowOffsets, c, ldc);
+        else SimdGemm.DotSegments<Simd256>(m, n, k, aSegments, bSegments, segments, lda, rowOffsets, c, ldc);
+    }
+
     /// <summary>C (m×n, ldc) += A·Bᵀ, A m×k (lda), B n×k (ldb).</summary>
     public static void Dot<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc)
         where T : unmanaged, IFloatingPointIeee754<T>

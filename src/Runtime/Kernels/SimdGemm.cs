@@ -325,6 +325,70 @@ internal static unsafe class SimdGemm
         }
     }
 
+    /// <summary>C (m×n, ldc) += Σ over segments s of A_s·B_sᵀ: A_s is m×k at aSegments[s] (row stride
+    /// lda), row j of B_s is at bSegments[s] + rowOffsets[j]. The weight gradient of a convolution
+    /// sums over examples; running one accumulator through several examples' segments pays the
+    /// horizontal sums once per tile instead of once per example, which dominated on small images.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotSegments<V>(int m, int n, int k, float** aSegments, float** bSegments, int segments, nint lda, nint* rowOffsets, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            int i = 0;
+            for (; i + 2 <= m; i += 2) SegmentsDot2x4<V>(k, aSegments, bSegments, segments, i * lda, lda, rowOffsets + j, c + i * ldc + j, ldc);
+            for (; i < m; i++)
+                for (int q = 0; q < 4; q++) c[i * ldc + j + q] += SegmentsDotRow<V>(k, aSegments, bSegments, segments, i * lda, rowOffsets[j + q]);
+        }
+        for (; j < n; j++)
+            for (int i = 0; i < m; i++) c[i * ldc + j] += SegmentsDotRow<V>(k, aSegments, bSegments, segments, i * lda, rowOffsets[j]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SegmentsDot2x4<V>(int k, float** aSegments, float** bSegments, int segments, nint aOffset, nint lda, nint* offsets, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        V p0 = V.Zero, p1 = V.Zero, p2 = V.Zero, p3 = V.Zero, q0 = V.Zero, q1 = V.Zero, q2 = V.Zero, q3 = V.Zero;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+        nint o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3];
+        for (int segment = 0; segment < segments; segment++)
+        {
+            float* a = aSegments[segment] + aOffset, a1 = a + lda, bs = bSegments[segment];
+            float* b = bs + o0, b1 = bs + o1, b2 = bs + o2, b3 = bs + o3;
+            int kk = 0;
+            for (; kk + w <= k; kk += w)
+            {
+                V x = V.Load(a + kk), y = V.Load(a1 + kk);
+                V v = V.Load(b + kk); p0 = V.MultiplyAdd(x, v, p0); q0 = V.MultiplyAdd(y, v, q0);
+                v = V.Load(b1 + kk); p1 = V.MultiplyAdd(x, v, p1); q1 = V.MultiplyAdd(y, v, q1);
+                v = V.Load(b2 + kk); p2 = V.MultiplyAdd(x, v, p2); q2 = V.MultiplyAdd(y, v, q2);
+                v = V.Load(b3 + kk); p3 = V.MultiplyAdd(x, v, p3); q3 = V.MultiplyAdd(y, v, q3);
+            }
+            for (; kk < k; kk++)
+            {
+                float x = a[kk], y = a1[kk];
+                s0 = MathF.FusedMultiplyAdd(x, b[kk], s0); t0 = MathF.FusedMultiplyAdd(y, b[kk], t0);
+                s1 = MathF.FusedMultiplyAdd(x, b1[kk], s1); t1 = MathF.FusedMultiplyAdd(y, b1[kk], t1);
+                s2 = MathF.FusedMultiplyAdd(x, b2[kk], s2); t2 = MathF.FusedMultiplyAdd(y, b2[kk], t2);
+                s3 = MathF.FusedMultiplyAdd(x, b3[kk], s3); t3 = MathF.FusedMultiplyAdd(y, b3[kk], t3);
+            }
+        }
+        c[0] += s0 + V.Sum(p0); c[1] += s1 + V.Sum(p1); c[2] += s2 + V.Sum(p2); c[3] += s3 + V.Sum(p3);
+        float* cn = c + ldc;
+        cn[0] += t0 + V.Sum(q0); cn[1] += t1 + V.Sum(q1); cn[2] += t2 + V.Sum(q2); cn[3] += t3 + V.Sum(q3);
+    }
+
+    private static float SegmentsDotRow<V>(int k, float** aSegments, float** bSegments, int segments, nint aOffset, nint bOffset)
+        where V : unmanaged, ISimdVector<V>
+    {
+        float sum = 0;
+        for (int segment = 0; segment < segments; segment++)
+            sum += DotRow<V>(k, aSegments[segment] + aOffset, bSegments[segment] + bOffset);
+        return sum;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dot2x4<V>(int k, float* a, nint lda, float* b, float* b1, float* b2, float* b3, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>

@@ -19,6 +19,7 @@ internal sealed record Options
     public bool Resume { get; init; }
     public bool Help { get; init; }
     public string Device { get; init; } = "cpu";
+    public int? Threads { get; init; }
 
     public const string Usage = """
         Train a network written in .cnn on Fashion-MNIST.
@@ -40,6 +41,7 @@ internal sealed record Options
           --device NAME      cpu (default) | gpu (CUDA through ILGPU; without a GPU it says
                              why and trains on the CPU) | gpu-cpu (ILGPU's CPU accelerator: slow,
                              for checking the GPU kernels)
+          --threads N        CPU threads for the kernels (default: CNNDSL_THREADS, else all cores)
           --help             this text
         """;
 
@@ -67,6 +69,7 @@ internal sealed record Options
                 "--train-limit" => options with { TrainLimit = Integer(arg, Value(), 1) },
                 "--resume" => options with { Resume = true },
                 "--device" => options with { Device = Choice(arg, Value(), "cpu", "gpu", "gpu-cpu") },
+                "--threads" => options with { Threads = Integer(arg, Value(), 1, CnnDsl.Runtime.ComputeThreads.MaxCount) },
                 "--help" or "-h" => options with { Help = true },
                 _ => throw new OptionException($"unknown option '{arg}'"),
             };
@@ -81,10 +84,12 @@ internal sealed record Options
         throw new OptionException($"{option} must be one of {string.Join(", ", choices)}, not '{value}'");
     }
 
-    private static int Integer(string option, string value, int min)
+    private static int Integer(string option, string value, int min, int max = int.MaxValue)
     {
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) || n < min)
-            throw new OptionException($"{option} needs a whole number of at least {min}, not '{value}'");
+        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) || n < min || n > max)
+            throw new OptionException(max == int.MaxValue
+                ? $"{option} needs a whole number of at least {min}, not '{value}'"
+                : $"{option} needs a whole number from {min} to {max}, not '{value}'");
         return n;
     }
 

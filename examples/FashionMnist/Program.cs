@@ -25,6 +25,8 @@ if (options.Help)
     return 0;
 }
 
+if (options.Threads is int threads) ComputeThreads.Count = threads;
+
 var recipe = Recipe.For(options.Model);
 int epochs = options.Epochs ?? recipe.Epochs;
 string optimizerName = options.Optimizer ?? recipe.Optimizer;

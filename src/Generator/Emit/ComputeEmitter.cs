@@ -115,6 +115,7 @@ internal static class ComputeEmitter
             _w.WriteLine("private int[] _argmax = global::System.Array.Empty<int>();");
             _w.WriteLine("private Real[] _masks = global::System.Array.Empty<Real>();");
             _w.WriteLine("private int _capacity;");
+            _w.WriteLine("private int _gradientCapacity;");
             _w.WriteLine("private int _trainingBatch;   // batch of the last training-mode forward, 0 if none");
             _w.WriteLine("private int _lastBatch;");
             if (SkipsInputGradient) _w.WriteLine("private bool _computeInputGradient = true; // false during TrainStep: nobody reads dL/dinput there");
@@ -394,7 +395,7 @@ internal static class ComputeEmitter
             _w.WriteLine("private void RunForward(global::System.ReadOnlySpan<Real> input, int batch, bool training)");
             using (_w.Block())
             {
-                _w.WriteLine("EnsureCapacity(batch);");
+                _w.WriteLine("EnsureCapacity(batch, training);");
                 _w.WriteLine("input.CopyTo(_activations);");
                 for (int i = 0; i < Layers.Count; i++)
                 {
@@ -455,16 +456,25 @@ internal static class ComputeEmitter
                 }
             }
             _w.WriteLine();
-            _w.WriteLine("private void EnsureCapacity(int batch)");
+            _w.WriteLine("private void EnsureCapacity(int batch, bool training)");
             using (_w.Block())
             {
-                _w.WriteLine("if (batch <= _capacity) return;");
                 _w.WriteLine("// Grown only when a larger batch arrives: steady-state steps allocate nothing.");
-                _w.WriteLine("_activations = new Real[ActivationElements * batch];");
-                _w.WriteLine("_activationGradients = new Real[ActivationElements * batch];");
-                _w.WriteLine("_argmax = new int[ArgmaxElements * batch];");
-                _w.WriteLine("_masks = new Real[MaskElements * batch];");
-                _w.WriteLine("_capacity = batch;");
+                _w.WriteLine("if (batch > _capacity)");
+                using (_w.Block())
+                {
+                    _w.WriteLine("_activations = new Real[ActivationElements * batch];");
+                    _w.WriteLine("_argmax = new int[ArgmaxElements * batch];");
+                    _w.WriteLine("_masks = new Real[MaskElements * batch];");
+                    _w.WriteLine("_capacity = batch;");
+                }
+                _w.WriteLine("// Gradients only for training batches: evaluating at a large batch needs none.");
+                _w.WriteLine("if (training && batch > _gradientCapacity)");
+                using (_w.Block())
+                {
+                    _w.WriteLine("_activationGradients = new Real[ActivationElements * batch];");
+                    _w.WriteLine("_gradientCapacity = batch;");
+                }
             }
             _w.WriteLine();
             _w.WriteLine("private void ZeroGradients(int batch)");

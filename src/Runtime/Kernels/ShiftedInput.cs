@@ -22,7 +22,7 @@ internal readonly unsafe struct ShiftedInput
     /// <summary>Float on an FMA path, stride 1, zero padding, and not a plain 1×1 (which needs no
     /// columns at all).</summary>
     public static bool Applies<T>(in ConvGeometry g) =>
-        typeof(T) == typeof(float) && Simd.Current != SimdWidth.Portable && !SimdGemm.NoPacking
+        typeof(T) == typeof(float) && Simd.Current != SimdWidth.Portable
         && g.StrideDepth == 1 && g.StrideHeight == 1 && g.StrideWidth == 1 && g.Mode == PaddingMode.Zeros
         && !Convolution.IsPointwise(g) && g.FilterSize <= 8192;
 

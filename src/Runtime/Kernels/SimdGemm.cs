@@ -18,14 +18,14 @@ internal static unsafe class SimdGemm
     private const int NC = 256;
 
     [ThreadStatic] private static float[]? t_panel;
-    internal static bool NoPacking;
 
     /// <summary>C (m×n, row stride ldc) += A·B with A(i,k) = a[i·aRow + k·aCol] and B k×n (row stride
-    /// ldb). Each step broadcasts one A element per row against vectors of a B row. Whole two-vector
-    /// strips of B are first copied into a contiguous, aligned panel: read in place, a strip's rows
-    /// lie a row stride apart (hundreds of streams for the prefetcher, loads split across cache
-    /// lines when the stride is not a multiple of 16 floats); packed, the microkernel reads it
-    /// sequentially. The columns left over go through the unpacked tiles.</summary>
+    /// ldb). Each step broadcasts one A element per row against vectors of a B row. Two-vector strips
+    /// of B are first copied into a contiguous, aligned panel: read in place, a strip's rows lie a
+    /// row stride apart (hundreds of streams for the prefetcher, loads split across cache lines when
+    /// the stride is not a multiple of 16 floats); packed, the microkernel reads it sequentially. A
+    /// last partial strip is zero-padded and computed on a copy of its C columns. Fewer than four
+    /// rows of A do not repay the copy and run on B in place.</summary>
     public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
         => Broadcast<V>(m, n, k, a, aRow, aCol, b, ldb, null, c, ldc);
@@ -41,7 +41,7 @@ internal static unsafe class SimdGemm
         where V : unmanaged, ISimdVector<V>
     {
         int strip = 2 * V.Count;
-        if (rowOffsets == null && (m < 4 || n < strip || NoPacking))
+        if (rowOffsets == null && (m < 4 || n < strip))
         {
             // too few rows to repay a copy of B
             Unpacked<V>(m, n, k, a, aRow, aCol, b, ldb, c, ldc);

@@ -57,6 +57,25 @@ public class ModelBehaviourTests
     }
 
     [Fact]
+    public void Inference_at_a_large_batch_does_not_allocate_the_gradient_arena()
+    {
+        // evaluation often runs at a much larger batch than training: only a training forward may grow
+        // the activation-gradient arena (as large as the activation arena itself)
+        const int batch = 256;
+        long Allocated(bool training) => GeneratedModels.WithModel(Harness.LeNet5, model =>
+        {
+            var input = new float[batch * model.InputSize];
+            var output = new float[batch * model.OutputSize];
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            if (training) model.ForwardTraining(input, output, batch);
+            else model.Forward(input, output, batch);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        long inference = Allocated(training: false), training = Allocated(training: true);
+        Assert.True(inference < 0.6 * training, $"inference forward allocated {inference:N0} bytes, training forward {training:N0}");
+    }
+
+    [Fact]
     public void Wrong_buffer_sizes_are_rejected_naming_both_sizes_and_write_nothing()
     {
         GeneratedModels.WithModel(Harness.LeNet5, model =>

@@ -173,6 +173,22 @@ public static unsafe class Convolution
 
     private const int MaxExamplesPerItem = 4;
 
+    // Where a worker's weight and bias gradients go: the caller (worker 0) writes the real ones,
+    // every other worker a private partial sum at `partial` (zeroed on its first item of the call,
+    // added up by Backward at the end), so no two threads write one element.
+    private static void GradientTargets<T>(ref ConvJob<T> job, int worker, T* partial, ref T* dw, ref T* db) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (worker == 0) return;
+        int weights = job.Geometry.OutChannels * job.Geometry.FilterSize;
+        if (job.Partials[worker] == 0)
+        {
+            new Span<T>(partial, weights + job.Geometry.OutChannels).Clear();
+            job.Partials[worker] = (nint)partial;
+        }
+        if (dw != null) dw = partial;
+        if (db != null) db = partial + weights;
+    }
+
     // Multiply-adds of one example below which it is not split over threads.
     private const long SplitThreshold = 1 << 18;
 
@@ -194,18 +210,9 @@ public static unsafe class Convolution
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
         float* scratch = WorkerPool.Scratch<float>(worker, count * perExample + columnElements + partial);
         float* columnGradient = scratch + count * perExample;
-        float* dw = (float*)job.DW, db = (float*)job.DB;
-        if (worker != 0)
-        {
-            float* mine = columnGradient + columnElements;
-            if (job.Partials[worker] == 0)
-            {
-                new Span<float>(mine, weights + g.OutChannels).Clear();
-                job.Partials[worker] = (nint)mine;
-            }
-            if (dw != null) dw = mine;
-            if (db != null) db = mine + weights;
-        }
+        T* dwTarget = job.DW, dbTarget = job.DB;
+        GradientTargets(ref job, worker, (T*)(columnGradient + columnElements), ref dwTarget, ref dbTarget);
+        float* dw = (float*)dwTarget, db = (float*)dbTarget;
         for (int e = 0; e < count; e++)
         {
             int n = first + e;
@@ -316,17 +323,7 @@ public static unsafe class Convolution
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
         T* scratch = WorkerPool.Scratch<T>(worker, masked + columns + partial);
         T* dw = job.DW, db = job.DB;
-        if (worker != 0)
-        {
-            T* mine = scratch + masked + columns;
-            if (job.Partials[worker] == 0)
-            {
-                new Span<T>(mine, weights + g.OutChannels).Clear();
-                job.Partials[worker] = (nint)mine;
-            }
-            if (dw != null) dw = mine;
-            if (db != null) db = mine + weights;
-        }
+        GradientTargets(ref job, worker, scratch + masked + columns, ref dw, ref db);
         T* dy = job.DY + (nint)n * outElements;
         if (job.Epilogue != Epilogue.None)
         {

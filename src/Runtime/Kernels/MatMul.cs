@@ -41,14 +41,6 @@ internal static unsafe class MatMul
         else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, c, ldc);
     }
 
-    /// <summary>Float only, FMA paths only: C (m×n, ldc) += A·Bᵀ with row j of B at b + rowOffsets[j].</summary>
-    public static void DotShifted(int m, int n, int k, float* a, nint lda, float* b, nint* rowOffsets, float* c, nint ldc)
-    {
-        if (m == 0 || n == 0 || k == 0) return;
-        if (Simd.Current == SimdWidth.Vector512) SimdGemm.Dot<Simd512>(m, n, k, a, lda, b, rowOffsets, c, ldc);
-        else SimdGemm.Dot<Simd256>(m, n, k, a, lda, b, rowOffsets, c, ldc);
-    }
-
     /// <summary>Float only, FMA paths only: <see cref="SimdGemm.DotSegments{V}"/>.</summary>
     public static void DotShiftedSegments(int m, int n, int k, float** aSegments, float** bSegments, int segments, nint lda, nint* rowOffsets, float* c, nint ldc)
     {

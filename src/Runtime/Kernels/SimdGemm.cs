@@ -168,23 +168,14 @@ internal static unsafe class SimdGemm
 
     /// <summary>C (m×n, row stride ldc) += A·Bᵀ with A m×k (row stride lda) and B n×k (row stride
     /// ldb): every element is a dot product of two contiguous rows, vectorized along k.</summary>
-    public static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
-        where V : unmanaged, ISimdVector<V>
-        => Dot<V>(m, n, k, a, lda, b, ldb, null, c, ldc);
-
-    /// <summary>As above with row j of B at b + rowOffsets[j] (see <see cref="ShiftedInput"/>).</summary>
-    public static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint* rowOffsets, float* c, nint ldc)
-        where V : unmanaged, ISimdVector<V>
-        => Dot<V>(m, n, k, a, lda, b, 0, rowOffsets, c, ldc);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint ldb, nint* rowOffsets, float* c, nint ldc)
+    public static void Dot<V>(int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
         int j = 0;
         for (; j + 4 <= n; j += 4)
         {
-            float* b0 = Row(j), b1 = Row(j + 1), b2 = Row(j + 2), b3 = Row(j + 3);
+            float* b0 = b + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
             int i = 0;
             for (; i + 2 <= m; i += 2) Dot2x4<V>(k, a + i * lda, lda, b0, b1, b2, b3, c + i * ldc + j, ldc);
             for (; i < m; i++)
@@ -198,9 +189,7 @@ internal static unsafe class SimdGemm
         }
         for (; j < n; j++)
             for (int i = 0; i < m; i++)
-                c[i * ldc + j] += DotRow<V>(k, a + i * lda, Row(j));
-
-        float* Row(int row) => b + (rowOffsets == null ? row * ldb : rowOffsets[row]);
+                c[i * ldc + j] += DotRow<V>(k, a + i * lda, b + j * ldb);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

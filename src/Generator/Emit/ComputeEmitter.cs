@@ -52,6 +52,7 @@ internal static class ComputeEmitter
         private readonly CodeWriter _w;
         private readonly NetworkModel _network;
         private readonly ComputeLayout _layout;
+        private readonly InferencePlan _inference;
         private readonly bool _double;
         private readonly string _version;
         private readonly string _parameterType;
@@ -61,6 +62,7 @@ internal static class ComputeEmitter
             _w = writer;
             _network = network;
             _layout = layout;
+            _inference = new InferencePlan(layout);
             _double = doublePrecision;
             _version = version;
             _parameterType = doublePrecision ? "global::CnnDsl.Runtime.Parameter<double>" : "global::CnnDsl.Runtime.Parameter";
@@ -94,6 +96,9 @@ internal static class ComputeEmitter
             _w.WriteLine($"private const int OutputElements = {(int)_network.OutputShape.ElementCount}; // {_network.OutputShape}");
             _w.WriteLine($"private const int OutputOffset = {_layout.ActivationOffset[_layout.OutputIndex]};");
             _w.WriteLine($"private const int ActivationElements = {_layout.ActivationElements}; // input + every layer output, kept for backward (a fused conv/dense and its relu share one)");
+            _w.WriteLine($"private const int InferenceElements = {_inference.Elements}; // Forward: a tensor's slot is reused once its last reader has run");
+            _w.WriteLine($"private const int InferenceInputOffset = {_inference.InputOffset};");
+            _w.WriteLine($"private const int InferenceOutputOffset = {_inference.OffsetOf(_layout.OutputIndex)};");
             _w.WriteLine($"private const int ArgmaxElements = {_layout.ArgmaxElements}; // max-pooling and maxout winners");
             _w.WriteLine($"private const int MaskElements = {_layout.MaskElements}; // dropout masks");
             _w.WriteLine($"private const int SavedElements = {_layout.SavedElements}; // batchnorm batch mean and 1/std (not per example)");
@@ -111,11 +116,14 @@ internal static class ComputeEmitter
             _w.WriteLine($"private readonly {_parameterType}[] _parameterList;");
             if (!_double) _w.WriteLine("private readonly global::CnnDsl.Runtime.StateTensor[] _stateList;");
             _w.WriteLine("private Real[] _activations = global::System.Array.Empty<Real>();");
+            _w.WriteLine("private Real[] _inference = global::System.Array.Empty<Real>();");
+            _w.WriteLine("private bool _training; // which arena the layers read and write: the training one or the inference one");
             _w.WriteLine("private Real[] _activationGradients = global::System.Array.Empty<Real>();");
             _w.WriteLine("private int[] _argmax = global::System.Array.Empty<int>();");
             _w.WriteLine("private Real[] _masks = global::System.Array.Empty<Real>();");
             _w.WriteLine("private int _capacity;");
-            _w.WriteLine("private int _gradientCapacity;");
+            _w.WriteLine("private int _trainingCapacity;");
+            _w.WriteLine("private int _inferenceCapacity;");
             _w.WriteLine("private int _trainingBatch;   // batch of the last training-mode forward, 0 if none");
             _w.WriteLine("private int _lastBatch;");
             if (SkipsInputGradient) _w.WriteLine("private bool _computeInputGradient = true; // false during TrainStep: nobody reads dL/dinput there");
@@ -307,7 +315,7 @@ internal static class ComputeEmitter
             _w.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<{_parameterType}> Parameters => _parameterList;");
             if (!_double) _w.WriteLine("public global::System.Collections.Generic.IReadOnlyList<global::CnnDsl.Runtime.StateTensor> State => _stateList;");
             _w.WriteLine("public global::System.ReadOnlySpan<Real> InputGradient => _trainingBatch == 0 ? default : new global::System.ReadOnlySpan<Real>(_activationGradients, 0, InputElements * _trainingBatch);");
-            _w.WriteLine("public global::System.ReadOnlySpan<Real> LastOutput => _lastBatch == 0 ? default : new global::System.ReadOnlySpan<Real>(_activations, OutputOffset * _lastBatch, OutputElements * _lastBatch);");
+            _w.WriteLine("public global::System.ReadOnlySpan<Real> LastOutput => _lastBatch == 0 ? default : OutputOf(_lastBatch);");
             _w.WriteLine();
 
             _w.WriteLine("/// <summary>Inference: batchnorm uses running statistics, dropout is the identity.</summary>");
@@ -316,7 +324,7 @@ internal static class ComputeEmitter
             {
                 _w.WriteLine("CheckBuffers(input.Length, output.Length, batchSize);");
                 _w.WriteLine("RunForward(input, batchSize, training: false);");
-                _w.WriteLine("new global::System.ReadOnlySpan<Real>(_activations, OutputOffset * batchSize, OutputElements * batchSize).CopyTo(output);");
+                _w.WriteLine("OutputOf(batchSize).CopyTo(output);");
             }
             _w.WriteLine();
             _w.WriteLine("/// <summary>Training-mode forward (batch statistics, dropout); keeps what Backward needs.</summary>");
@@ -326,7 +334,7 @@ internal static class ComputeEmitter
                 _w.WriteLine("CheckBuffers(input.Length, output.Length, batchSize);");
                 _w.WriteLine("CheckTrainingBatch(batchSize);");
                 _w.WriteLine("RunForward(input, batchSize, training: true);");
-                _w.WriteLine("new global::System.ReadOnlySpan<Real>(_activations, OutputOffset * batchSize, OutputElements * batchSize).CopyTo(output);");
+                _w.WriteLine("OutputOf(batchSize).CopyTo(output);");
             }
             _w.WriteLine();
             _w.WriteLine("/// <summary>Back-propagates <paramref name=\"outputGradient\"/> through the last training-mode forward;");
@@ -396,7 +404,8 @@ internal static class ComputeEmitter
             using (_w.Block())
             {
                 _w.WriteLine("EnsureCapacity(batch, training);");
-                _w.WriteLine("input.CopyTo(_activations);");
+                _w.WriteLine("_training = training;");
+                _w.WriteLine("input.CopyTo(training ? _activations : new global::System.Span<Real>(_inference, InferenceInputOffset * batch, InputElements * batch));");
                 for (int i = 0; i < Layers.Count; i++)
                 {
                     if (IsFusedAway(i)) _w.WriteLine($"// {Layers[i].Name}: fused into {Layers[_layout.FusedInto[i]].Name}");
@@ -463,17 +472,24 @@ internal static class ComputeEmitter
                 _w.WriteLine("if (batch > _capacity)");
                 using (_w.Block())
                 {
-                    _w.WriteLine("_activations = new Real[ActivationElements * batch];");
                     _w.WriteLine("_argmax = new int[ArgmaxElements * batch];");
                     _w.WriteLine("_masks = new Real[MaskElements * batch];");
                     _w.WriteLine("_capacity = batch;");
                 }
-                _w.WriteLine("// Gradients only for training batches: evaluating at a large batch needs none.");
-                _w.WriteLine("if (training && batch > _gradientCapacity)");
+                _w.WriteLine("// Training keeps every output and their gradients; inference only what is alive at once,");
+                _w.WriteLine("// so evaluating at a large batch needs neither training arena.");
+                _w.WriteLine("if (training && batch > _trainingCapacity)");
                 using (_w.Block())
                 {
+                    _w.WriteLine("_activations = new Real[ActivationElements * batch];");
                     _w.WriteLine("_activationGradients = new Real[ActivationElements * batch];");
-                    _w.WriteLine("_gradientCapacity = batch;");
+                    _w.WriteLine("_trainingCapacity = batch;");
+                }
+                _w.WriteLine("if (!training && batch > _inferenceCapacity)");
+                using (_w.Block())
+                {
+                    _w.WriteLine("_inference = new Real[InferenceElements * batch];");
+                    _w.WriteLine("_inferenceCapacity = batch;");
                 }
             }
             _w.WriteLine();
@@ -484,7 +500,10 @@ internal static class ComputeEmitter
                 _w.WriteLine("global::System.Array.Clear(_activationGradients, 0, ActivationElements * batch);");
             }
             _w.WriteLine();
-            _w.WriteLine("private global::System.Span<Real> A(int offset, int size, int batch) => new(_activations, offset * batch, size * batch);");
+            _w.WriteLine("// a layer tensor: its offset in the training arena, then in the inference arena");
+            _w.WriteLine("private global::System.Span<Real> A(int offset, int inferenceOffset, int size, int batch) =>");
+            _w.WriteLine("    _training ? new(_activations, offset * batch, size * batch) : new(_inference, inferenceOffset * batch, size * batch);");
+            _w.WriteLine("private global::System.ReadOnlySpan<Real> OutputOf(int batch) => A(OutputOffset, InferenceOutputOffset, OutputElements, batch);");
             _w.WriteLine("private global::System.Span<Real> G(int offset, int size, int batch) => new(_activationGradients, offset * batch, size * batch);");
             _w.WriteLine("private global::System.Span<int> Argmax(int offset, int size, int batch) => new(_argmax, offset * batch, size * batch);");
             _w.WriteLine("private global::System.Span<Real> Mask(int offset, int size, int batch) => new(_masks, offset * batch, size * batch);");
@@ -497,7 +516,7 @@ internal static class ComputeEmitter
 
         // ---- layers ---------------------------------------------------------------------
 
-        private string X(int producer) => $"A({_layout.OffsetOf(producer)}, {_layout.SizeOf(producer)}, batch)";
+        private string X(int producer) => $"A({_layout.OffsetOf(producer)}, {_inference.OffsetOf(producer)}, {_layout.SizeOf(producer)}, batch)";
 
         private string DX(int producer) => $"G({_layout.OffsetOf(producer)}, {_layout.SizeOf(producer)}, batch)";
 
@@ -509,7 +528,7 @@ internal static class ComputeEmitter
         private string OptionalDX(int producer) =>
             producer < 0 ? $"(_computeInputGradient ? {DX(producer)} : global::System.Span<Real>.Empty)" : DX(producer);
 
-        private string Y(int i) => $"A({_layout.ActivationOffset[i]}, {_layout.SizeOf(i)}, batch)";
+        private string Y(int i) => $"A({_layout.ActivationOffset[i]}, {_inference.Offsets[i]}, {_layout.SizeOf(i)}, batch)";
 
         private string DY(int i) => $"G({_layout.ActivationOffset[i]}, {_layout.SizeOf(i)}, batch)";
 

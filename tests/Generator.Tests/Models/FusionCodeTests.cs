@@ -33,10 +33,10 @@ public class FusionCodeTests
         Assert.DoesNotContain("ReluBackward", code);
         Assert.DoesNotContain("void ForwardRelu1", code);
         // conv1 writes relu1's slot (offset 64: right after the 1x8x8 input) and reads it back for relu'
-        Assert.Contains("K.Convolution.Forward<Real>(A(0, 64, batch), P(0, 36), P(36, 4), A(64, 256, batch), batch, in Conv1Geometry, K.Epilogue.Relu);", code);
-        Assert.Contains("K.Convolution.Backward<Real>(A(0, 64, batch), P(0, 36), G(64, 256, batch), (_computeInputGradient ? G(0, 64, batch) : global::System.Span<Real>.Empty), PG(0, 36), PG(36, 4), batch, in Conv1Geometry, K.Epilogue.Relu, A(64, 256, batch));", code);
+        Assert.Contains("K.Convolution.Forward<Real>(A(0, 0, 64, batch), P(0, 36), P(36, 4), A(64, 64, 256, batch), batch, in Conv1Geometry, K.Epilogue.Relu);", code);
+        Assert.Contains("K.Convolution.Backward<Real>(A(0, 0, 64, batch), P(0, 36), G(64, 256, batch), (_computeInputGradient ? G(0, 64, batch) : global::System.Span<Real>.Empty), PG(0, 36), PG(36, 4), batch, in Conv1Geometry, K.Epilogue.Relu, A(64, 64, 256, batch));", code);
         Assert.Matches(@"K\.Dense\.Forward<Real>\(.*, batch, 256, 5, K\.Epilogue\.Relu\);", code);
-        Assert.Matches(@"K\.Dense\.Backward<Real>\(.*, batch, 256, 5, K\.Epilogue\.Relu, A\(\d+, 5, batch\)\);", code);
+        Assert.Matches(@"K\.Dense\.Backward<Real>\(.*, batch, 256, 5, K\.Epilogue\.Relu, A\(\d+, \d+, 5, batch\)\);", code);
         Assert.Contains("// conv1: conv 3x3x4 p1  1x8x8 -> 4x8x8  (40 parameters, 2,304 MACs/example)  [shifted-gemm + relu]", code);
         Assert.Contains("// relu1: relu  4x8x8 -> 4x8x8  [fused into conv1]", code);
         Assert.Contains("// relu2: fused into dense1", code);
@@ -44,6 +44,8 @@ public class FusionCodeTests
         Assert.Contains("if (last >= 0) BackwardConv1(batch);", code);
         // input 64 + conv1/relu1 256 + flatten 256 + dense1/relu2 5 + dense2 2: no pre-activation slots
         Assert.Contains("private const int ActivationElements = 583;", code);
+        // inference: the input's slot is free once conv1 has run and takes dense1's output
+        Assert.Contains("private const int InferenceElements = 576;", code);
     }
 
     [Fact]
@@ -60,8 +62,8 @@ public class FusionCodeTests
         // the residual's identity shortcut adds conv1's output (before relu) to relu1's
         string code = Part("input 2x6x6\nconv 3x3x2 p1 -> residual { relu } -> flatten -> dense 2", "Compute");
         Assert.DoesNotContain("K.Epilogue.Relu", code);
-        Assert.Contains("K.Activations.ReluForward<Real>(A(72, 72, batch), A(144, 72, batch));", code);
-        Assert.Contains("K.Tensors.Add<Real>(A(144, 72, batch), A(72, 72, batch), A(216, 72, batch));", code);
+        Assert.Contains("K.Activations.ReluForward<Real>(A(72, 72, 72, batch), A(144, 0, 72, batch));", code);
+        Assert.Contains("K.Tensors.Add<Real>(A(144, 0, 72, batch), A(72, 72, 72, batch), A(216, 144, 72, batch));", code);
         Assert.Contains("[shifted-gemm]", code);
         Assert.Equal(2, Regex.Matches(code, @"if \(last >= [01]\) Backward(Conv1|Relu1)\(batch\);").Count);
     }

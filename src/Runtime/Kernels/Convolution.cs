@@ -66,7 +66,9 @@ public static unsafe class Convolution
         // shifted views: a few examples per item, so the weight gradient's dot products run through
         // all of them before their horizontal sums (two items per thread at least, for balance)
         bool shifted = ShiftedInput.Applies<T>(g);
-        int perItem = shifted ? Math.Clamp(batch / (2 * ComputeThreads.Count), 1, MaxExamplesPerItem) : 1;
+        // only small images gain (their dot products are short, so the sums weigh); large ones would
+        // only multiply the scratch (four padded VGG-16 inputs are about 100 MB per thread)
+        int perItem = shifted && g.OutSpatial < 1024 ? Math.Clamp(batch / (2 * ComputeThreads.Count), 1, MaxExamplesPerItem) : 1;
         int items = (batch + perItem - 1) / perItem;
         int threads = WorkerPool.ThreadsFor(items);
         var partials = stackalloc nint[threads];

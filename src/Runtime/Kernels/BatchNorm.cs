@@ -88,7 +88,8 @@ public static unsafe class BatchNorm
         }
     }
 
-    private static void CheckLengths(int x, int y, int batch, int channels, int spatial, params int[] perChannel)
+    // params span: the per-channel lengths go on the stack, not in an array per call
+    private static void CheckLengths(int x, int y, int batch, int channels, int spatial, params ReadOnlySpan<int> perChannel)
     {
         long elements = (long)batch * channels * spatial;
         if (x < elements || y < elements)

@@ -11,7 +11,7 @@ namespace CnnDsl.Runtime.Kernels;
 /// column matrix and the GEMM of each example instead. Weight gradients of workers other than the
 /// caller go to private partial sums added up at the end, so no two threads write one element.
 /// </summary>
-public static unsafe class Convolution
+public static unsafe partial class Convolution
 {
     // A 1×1 kernel with stride 1 and no padding reads the input itself as its column matrix.
     internal static bool IsPointwise(in ConvGeometry g) =>
@@ -25,26 +25,33 @@ public static unsafe class Convolution
         Span<T> output, int batch, in ConvGeometry g, Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckLengths(input.Length, weight.Length, bias.Length, output.Length, batch, g);
+        CheckLengths(input.Length, weight.Length, bias.Length, batch, g);
+        CheckOutput(output.Length, batch, g);
         fixed (T* x = input, w = weight, b = bias, y = output)
         {
             var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Geometry = g, Epilogue = epilogue };
-            if (ShiftedInput.Applies<T>(g))
-            {
-                nint* offsets = stackalloc nint[g.FilterSize];
-                job.Shifted = new ShiftedInput(g, offsets);
-            }
-            // one example per item while there are enough examples, or while one example is too small
-            // to split (a split hands work to the other threads several times per layer)
-            long macs = (long)g.OutChannels * g.OutSpatial * g.FilterSize;
-            if (batch >= ComputeThreads.Count || macs < SplitThreshold)
-            {
-                WorkerPool.For(batch, &ForwardExample<T>, &job);
-                return;
-            }
-            // fewer examples than threads: parallel inside each example
-            for (int n = 0; n < batch; n++) ForwardSplit(ref job, n);
+            RunForward(ref job, batch);
         }
+    }
+
+    private static void RunForward<T>(ref ConvJob<T> job, int batch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        if (ShiftedInput.Applies<T>(g))
+        {
+            nint* offsets = stackalloc nint[g.FilterSize];
+            job.Shifted = new ShiftedInput(g, offsets);
+        }
+        // one example per item while there are enough examples, or while one example is too small
+        // to split (a split hands work to the other threads several times per layer)
+        long macs = (long)g.OutChannels * g.OutSpatial * g.FilterSize;
+        if (batch >= ComputeThreads.Count || macs < SplitThreshold)
+        {
+            fixed (ConvJob<T>* context = &job) WorkerPool.For(batch, &ForwardExample<T>, context);
+            return;
+        }
+        // fewer examples than threads: parallel inside each example
+        for (int n = 0; n < batch; n++) ForwardSplit(ref job, n);
     }
 
     // input, weight: as Forward; outputGradient: N×F×OD×OH×OW — with an epilogue, the gradient of the
@@ -56,13 +63,25 @@ public static unsafe class Convolution
         Epilogue epilogue = Epilogue.None, ReadOnlySpan<T> activatedOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckLengths(input.Length, weight.Length, biasGradient.Length, outputGradient.Length, batch, g);
-        if (!inputGradient.IsEmpty && inputGradient.Length < (long)batch * g.InChannels * g.InSpatial)
-            throw new ArgumentException($"inputGradient has {inputGradient.Length} elements, fewer than batch {batch} × {g.InChannels * g.InSpatial}.", nameof(inputGradient));
-        if (!weightGradient.IsEmpty && weightGradient.Length < weight.Length)
-            throw new ArgumentException($"weightGradient has {weightGradient.Length} elements but weight has {weight.Length}.", nameof(weightGradient));
+        CheckLengths(input.Length, weight.Length, biasGradient.Length, batch, g);
+        CheckOutput(outputGradient.Length, batch, g);
+        CheckGradients(inputGradient.Length, weightGradient.Length, weight.Length, batch, g);
         if (epilogue != Epilogue.None && activatedOutput.Length < outputGradient.Length)
             throw new ArgumentException($"the {epilogue} epilogue needs the activated output ({outputGradient.Length} elements), not {activatedOutput.Length}.", nameof(activatedOutput));
+        fixed (T* x = input, w = weight, dy = outputGradient, dx = inputGradient, dw = weightGradient, db = biasGradient, act = activatedOutput)
+        {
+            var job = new ConvJob<T>
+            {
+                X = x, W = w, DY = dy, DX = inputGradient.IsEmpty ? null : dx, DW = weightGradient.IsEmpty ? null : dw,
+                DB = biasGradient.IsEmpty ? null : db, Y = act, Geometry = g, Epilogue = epilogue,
+            };
+            RunBackward(ref job, batch);
+        }
+    }
+
+    private static void RunBackward<T>(ref ConvJob<T> job, int batch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
         // shifted views: a few examples per item, so the weight gradient's dot products run through
         // all of them before their horizontal sums (two items per thread at least, for balance)
         bool shifted = ShiftedInput.Applies<T>(g);
@@ -72,45 +91,56 @@ public static unsafe class Convolution
         int items = (batch + perItem - 1) / perItem;
         int threads = WorkerPool.ThreadsFor(items);
         var partials = stackalloc nint[threads];
-        fixed (T* x = input, w = weight, dy = outputGradient, dx = inputGradient, dw = weightGradient, db = biasGradient, act = activatedOutput)
+        for (int t = 0; t < threads; t++) partials[t] = 0;
+        job.Partials = partials;
+        if (shifted)
         {
-            var job = new ConvJob<T>
-            {
-                X = x, W = w, DY = dy, DX = inputGradient.IsEmpty ? null : dx, DW = weightGradient.IsEmpty ? null : dw,
-                DB = biasGradient.IsEmpty ? null : db, Y = act, Geometry = g, Epilogue = epilogue, Partials = partials,
-            };
-            for (int t = 0; t < threads; t++) partials[t] = 0;
-            if (shifted)
-            {
-                nint* offsets = stackalloc nint[g.FilterSize];
-                job.Shifted = new ShiftedInput(g, offsets);
-            }
-            job.Batch = batch;
-            job.ExamplesPerItem = perItem;
-            WorkerPool.For(items, &BackwardExample<T>, &job);
-            // the caller's worker wrote straight into the gradients; the others' partials are added now
-            int weights = g.OutChannels * g.FilterSize;
-            for (int t = 1; t < threads; t++)
-            {
-                if (partials[t] == 0) continue;
-                T* partial = (T*)partials[t];
-                if (job.DW != null) Gemm.Axpy(T.One, new ReadOnlySpan<T>(partial, weights), weightGradient.Slice(0, weights));
-                if (job.DB != null) Gemm.Axpy(T.One, new ReadOnlySpan<T>(partial + weights, g.OutChannels), biasGradient.Slice(0, g.OutChannels));
-            }
+            nint* offsets = stackalloc nint[g.FilterSize];
+            job.Shifted = new ShiftedInput(g, offsets);
+        }
+        job.Batch = batch;
+        job.ExamplesPerItem = perItem;
+        fixed (ConvJob<T>* context = &job) WorkerPool.For(items, &BackwardExample<T>, context);
+        // the caller's worker wrote straight into the gradients; the others' partials are added now
+        int weights = g.OutChannels * g.FilterSize;
+        for (int t = 1; t < threads; t++)
+        {
+            if (partials[t] == 0) continue;
+            T* partial = (T*)partials[t];
+            if (job.DW != null) Gemm.Axpy(T.One, new ReadOnlySpan<T>(partial, weights), new Span<T>(job.DW, weights));
+            if (job.DB != null) Gemm.Axpy(T.One, new ReadOnlySpan<T>(partial + weights, g.OutChannels), new Span<T>(job.DB, g.OutChannels));
         }
     }
 
     private struct ConvJob<T> where T : unmanaged
     {
+        // Y: the output (forward) or activated output (backward); with a fused pooling, the pooled one
         public T* X, W, B, Y, DY, DX, DW, DB, Columns;
         public nint* Partials;
+        public int* Argmax;
         public ConvGeometry Geometry;
+        public PoolGeometry Pool;
         public ShiftedInput Shifted;
         public Epilogue Epilogue;
+        public bool Pooled;
         public int Example, Group, Batch, ExamplesPerItem;
     }
 
-    private static void CheckLengths(int input, int weight, int bias, int output, int batch, in ConvGeometry g)
+    private static void CheckOutput(int output, int batch, in ConvGeometry g)
+    {
+        if (output < (long)batch * g.OutChannels * g.OutSpatial)
+            throw new ArgumentException($"output has {output} elements, fewer than batch {batch} × {g.OutChannels * g.OutSpatial}.", "output");
+    }
+
+    private static void CheckGradients(int inputGradient, int weightGradient, int weight, int batch, in ConvGeometry g)
+    {
+        if (inputGradient != 0 && inputGradient < (long)batch * g.InChannels * g.InSpatial)
+            throw new ArgumentException($"inputGradient has {inputGradient} elements, fewer than batch {batch} × {g.InChannels * g.InSpatial}.", nameof(inputGradient));
+        if (weightGradient != 0 && weightGradient < weight)
+            throw new ArgumentException($"weightGradient has {weightGradient} elements but weight has {weight}.", nameof(weightGradient));
+    }
+
+    private static void CheckLengths(int input, int weight, int bias, int batch, in ConvGeometry g)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1.");
         if (input < (long)batch * g.InChannels * g.InSpatial)
@@ -119,8 +149,6 @@ public static unsafe class Convolution
             throw new ArgumentException($"weight has {weight} elements but the layer needs {g.OutChannels * g.FilterSize} ({g.OutChannels} filters × {g.FilterSize}).", nameof(weight));
         if (bias != 0 && bias < g.OutChannels)
             throw new ArgumentException($"bias has {bias} elements but the layer has {g.OutChannels} filters.", "bias");
-        if (output < (long)batch * g.OutChannels * g.OutSpatial)
-            throw new ArgumentException($"output has {output} elements, fewer than batch {batch} × {g.OutChannels * g.OutSpatial}.", "output");
     }
 
     private static void SeedBias<T>(T* y, T* bias, int filters, int spatial) where T : unmanaged, IFloatingPointIeee754<T>
@@ -141,16 +169,20 @@ public static unsafe class Convolution
         ref readonly ConvGeometry g = ref job.Geometry;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         bool pointwise = IsPointwise(g);
-        T* col = pointwise ? null : WorkerPool.Scratch<T>(worker, (long)ck * p);
+        long columns = pointwise ? 0 : (long)ck * p;
+        // scratch: [column matrix][the whole output, when a pooling follows]
+        T* scratch = WorkerPool.Scratch<T>(worker, columns + (job.Pooled ? (long)g.OutChannels * p : 0));
+        T* col = scratch, output = job.Pooled ? scratch + columns : job.Y + (nint)n * g.OutChannels * p;
         for (int gi = 0; gi < g.Groups; gi++)
         {
             T* x = job.X + ((nint)n * g.InChannels + gi * cg) * g.InSpatial;
             if (!pointwise) Im2Col(new ReadOnlySpan<T>(x, cg * g.InSpatial), new Span<T>(col, ck * p), cg, g, 0, cg);
-            T* y = job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
+            T* y = output + (nint)gi * fg * p;
             SeedBias(y, job.B == null ? null : job.B + gi * fg, fg, p);
             MatMul.Broadcast(fg, p, ck, job.W + gi * fg * ck, ck, 1, pointwise ? x : col, p, y, p);
         }
-        if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
+        if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, output, 1, g.OutChannels * p, 0);
+        if (job.Pooled) PoolExample(ref job, output, n);
     }
 
     // Stride 1, zero padding: pad the example once, let the GEMM read each column-matrix row as a
@@ -161,16 +193,20 @@ public static unsafe class Convolution
         ref readonly ConvGeometry g = ref job.Geometry;
         ref readonly ShiftedInput s = ref job.Shifted;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
-        float* scratch = WorkerPool.Scratch<float>(worker, s.PaddedElements + (long)fg * s.Columns);
+        // scratch: [padded input][wide output of one group][the whole output, when a pooling follows]
+        long wideElements = (long)fg * s.Columns;
+        float* scratch = WorkerPool.Scratch<float>(worker, s.PaddedElements + wideElements + (job.Pooled ? (long)g.OutChannels * p : 0));
         float* padded = scratch, wide = scratch + s.PaddedElements;
+        float* output = job.Pooled ? wide + wideElements : (float*)job.Y + (nint)n * g.OutChannels * p;
         s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
         for (int gi = 0; gi < g.Groups; gi++)
         {
             SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
             MatMul.BroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns);
-            s.Extract(wide, fg, (float*)job.Y + ((nint)n * g.OutChannels + gi * fg) * p);
+            s.Extract(wide, fg, output + (nint)gi * fg * p);
         }
-        if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
+        if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, output, 1, g.OutChannels * p, 0);
+        if (job.Pooled) PoolExample(ref job, (T*)output, n);
     }
 
     private const int MaxExamplesPerItem = 4;
@@ -210,8 +246,9 @@ public static unsafe class Convolution
         long wideElements = (long)g.OutChannels * columns, perExample = s.PaddedElements + wideElements;
         long columnElements = job.DX == null ? 0 : (long)ck * columns;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
-        float* scratch = WorkerPool.Scratch<float>(worker, count * perExample + columnElements + partial);
-        float* columnGradient = scratch + count * perExample;
+        long unpooledElements = job.Pooled ? (long)g.OutChannels * p : 0;
+        float* scratch = WorkerPool.Scratch<float>(worker, count * perExample + columnElements + partial + unpooledElements);
+        float* columnGradient = scratch + count * perExample, unpooled = columnGradient + columnElements + partial;
         T* dwTarget = job.DW, dbTarget = job.DB;
         GradientTargets(ref job, worker, (T*)(columnGradient + columnElements), ref dwTarget, ref dbTarget);
         float* dw = (float*)dwTarget, db = (float*)dbTarget;
@@ -220,7 +257,15 @@ public static unsafe class Convolution
             int n = first + e;
             float* padded = scratch + e * perExample, wide = padded + s.PaddedElements;
             nint outOffset = (nint)n * g.OutChannels * p;
-            s.Widen((float*)job.DY + outOffset, job.Epilogue == Epilogue.None ? null : (float*)job.Y + outOffset, g.OutChannels, wide);
+            if (job.Pooled)
+            {
+                Unpool(ref job, n, (T*)unpooled);
+                s.Widen(unpooled, null, g.OutChannels, wide);
+            }
+            else
+            {
+                s.Widen((float*)job.DY + outOffset, job.Epilogue == Epilogue.None ? null : (float*)job.Y + outOffset, g.OutChannels, wide);
+            }
             if (db != null)
                 for (int f = 0; f < g.OutChannels; f++) db[f] += Gemm.Sum(new ReadOnlySpan<float>(wide + (nint)f * columns, columns));
             if (dw != null) s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
@@ -267,21 +312,30 @@ public static unsafe class Convolution
         if (job.Shifted.RowOffsets != null)
         {
             ref readonly ShiftedInput s = ref job.Shifted;
-            float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + (long)fg * s.Columns);
+            long wideElements = (long)fg * s.Columns;
+            float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + wideElements + (job.Pooled ? (long)g.OutChannels * p : 0));
             float* padded = scratch, wide = scratch + s.PaddedElements;
+            float* output = job.Pooled ? wide + wideElements : (float*)job.Y + (nint)n * g.OutChannels * p;
             s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
             for (int gi = 0; gi < g.Groups; gi++)
             {
                 SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
                 MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns);
-                s.Extract(wide, fg, (float*)job.Y + ((nint)n * g.OutChannels + gi * fg) * p);
+                s.Extract(wide, fg, output + (nint)gi * fg * p);
             }
-            if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, job.Y + (nint)n * g.OutChannels * p, 1, g.OutChannels * p, 0);
+            if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, output, 1, g.OutChannels * p, 0);
+            if (job.Pooled) PoolSplit(ref job, (T*)output, n);
             return;
         }
         bool pointwise = IsPointwise(g);
         job.Example = n;
-        if (!pointwise) job.Columns = WorkerPool.Scratch<T>(0, (long)ck * p);
+        long columns = pointwise ? 0 : (long)ck * p;
+        T* whole = null;
+        if (!pointwise || job.Pooled)
+        {
+            job.Columns = WorkerPool.Scratch<T>(0, columns + (job.Pooled ? (long)g.OutChannels * p : 0));
+            if (job.Pooled) whole = job.Columns + columns;
+        }
         for (int gi = 0; gi < g.Groups; gi++)
         {
             T* x = job.X + ((nint)n * g.InChannels + gi * cg) * g.InSpatial;
@@ -290,10 +344,11 @@ public static unsafe class Convolution
                 job.Group = gi;
                 fixed (ConvJob<T>* context = &job) WorkerPool.For(cg, &Im2ColChannel<T>, context);
             }
-            T* y = job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
+            T* y = job.Pooled ? whole + (nint)gi * fg * p : job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
             SeedBias(y, job.B == null ? null : job.B + gi * fg, fg, p);
             MatMul.ParallelBroadcast(fg, p, ck, job.W + gi * fg * ck, ck, 1, pointwise ? x : job.Columns, p, y, p, job.Epilogue);
         }
+        if (job.Pooled) PoolSplit(ref job, whole, n);
     }
 
     private static void Im2ColChannel<T>(void* context, int channel, int worker) where T : unmanaged, IFloatingPointIeee754<T>
@@ -319,15 +374,20 @@ public static unsafe class Convolution
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         int weights = g.OutChannels * ck, outElements = g.OutChannels * p;
         bool pointwise = IsPointwise(g);
-        // scratch: [masked dY][column matrix][partial dW, dB (workers other than the caller)]
-        long masked = job.Epilogue == Epilogue.None ? 0 : outElements;
+        // scratch: [masked or unpooled dY][column matrix][partial dW, dB (workers other than the caller)]
+        long masked = job.Epilogue == Epilogue.None && !job.Pooled ? 0 : outElements;
         long columns = pointwise ? 0 : (long)ck * p;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
         T* scratch = WorkerPool.Scratch<T>(worker, masked + columns + partial);
         T* dw = job.DW, db = job.DB;
         GradientTargets(ref job, worker, scratch + masked + columns, ref dw, ref db);
         T* dy = job.DY + (nint)n * outElements;
-        if (job.Epilogue != Epilogue.None)
+        if (job.Pooled)
+        {
+            Unpool(ref job, n, scratch);
+            dy = scratch;
+        }
+        else if (job.Epilogue != Epilogue.None)
         {
             Epilogues.ReluGradient(new ReadOnlySpan<T>(job.Y + (nint)n * outElements, outElements), new ReadOnlySpan<T>(dy, outElements), new Span<T>(scratch, outElements));
             dy = scratch;

@@ -14,7 +14,7 @@ public static unsafe class Pooling
 {
     // Windows that never leave the input (no padding, no ceil overhang): the common 2×2/2 and 3×3/2
     // layers. Their loops need no clipping, and planes are split over the worker pool.
-    private static bool WindowsInside(in PoolGeometry g) =>
+    internal static bool WindowsInside(in PoolGeometry g) =>
         g.PadDepth == 0 && g.PadHeight == 0 && g.PadWidth == 0
         && (g.OutDepth - 1) * g.StrideDepth + g.KernelDepth <= g.InDepth
         && (g.OutHeight - 1) * g.StrideHeight + g.KernelHeight <= g.InHeight
@@ -53,45 +53,48 @@ public static unsafe class Pooling
         // every field read in the loop would be a reload
         PoolGeometry g = job.Geometry;
         int first = item * job.PlanesPerItem, end = Math.Min(job.Planes, first + job.PlanesPerItem);
+        for (int plane = first; plane < end; plane++)
+            MaxPlaneInside(job.X + (nint)plane * g.InSpatial, job.Y + (nint)plane * g.OutSpatial, job.Argmax + (nint)plane * g.OutSpatial, g);
+    }
+
+    /// <summary>One plane of a max pooling whose windows never leave the input
+    /// (<see cref="WindowsInside"/>); argmax is the flat index in the plane. A convolution with a fused
+    /// pooling calls this on each output plane while it is still in cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxPlaneInside<T>(T* x, T* y, int* am, in PoolGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int ih = g.InHeight, iw = g.InWidth, od = g.OutDepth, oh = g.OutHeight, ow = g.OutWidth;
         int kd = g.KernelDepth, kh = g.KernelHeight, kw = g.KernelWidth, sd = g.StrideDepth, sh = g.StrideHeight, sw = g.StrideWidth;
-        int inSpatial = g.InSpatial, outSpatial = g.OutSpatial;
-        bool pairs = typeof(T) == typeof(float) && Sse.IsSupported && kd == 1 && kh == 2 && kw == 2 && sh == 2 && sw == 2;
-        for (int plane = first; plane < end; plane++)
+        if (typeof(T) == typeof(float) && Sse.IsSupported && kd == 1 && kh == 2 && kw == 2 && sh == 2 && sw == 2 && od == 1)
         {
-            T* x = job.X + (nint)plane * inSpatial;
-            T* y = job.Y + (nint)plane * outSpatial;
-            int* am = job.Argmax + (nint)plane * outSpatial;
-            if (pairs)
+            MaxPool2x2((float*)x, (float*)y, am, ih, iw, oh, ow);
+            return;
+        }
+        int o = 0;
+        for (int zd = 0; zd < od; zd++)
+        for (int zh = 0; zh < oh; zh++)
+        {
+            int rowStart = (zd * sd * ih + zh * sh) * iw;
+            for (int zw = 0; zw < ow; zw++, o++)
             {
-                MaxPool2x2((float*)x, (float*)y, am, ih, iw, oh, ow);
-                continue;
-            }
-            int o = 0;
-            for (int zd = 0; zd < od; zd++)
-            for (int zh = 0; zh < oh; zh++)
-            {
-                int rowStart = (zd * sd * ih + zh * sh) * iw;
-                for (int zw = 0; zw < ow; zw++, o++)
+                // the first element seeds the search: identical to starting from −∞ with the
+                // "only −∞ names its first element" rule, and NaN still wins and later NaNs replace it
+                int start = rowStart + zw * sw;
+                T best = x[start];
+                int bestIndex = start;
+                for (int a = 0; a < kd; a++)
+                for (int b = 0; b < kh; b++)
                 {
-                    // the first element seeds the search: identical to starting from −∞ with the
-                    // "only −∞ names its first element" rule, and NaN still wins and later NaNs replace it
-                    int start = rowStart + zw * sw;
-                    T best = x[start];
-                    int bestIndex = start;
-                    for (int a = 0; a < kd; a++)
-                    for (int b = 0; b < kh; b++)
+                    int row = start + (a * ih + b) * iw;
+                    for (int c = 0; c < kw; c++)
                     {
-                        int row = start + (a * ih + b) * iw;
-                        for (int c = 0; c < kw; c++)
-                        {
-                            T v = x[row + c];
-                            if (v > best || T.IsNaN(v)) { best = v; bestIndex = row + c; }
-                        }
+                        T v = x[row + c];
+                        if (v > best || T.IsNaN(v)) { best = v; bestIndex = row + c; }
                     }
-                    y[o] = best;
-                    am[o] = bestIndex;
                 }
+                y[o] = best;
+                am[o] = bestIndex;
             }
         }
     }

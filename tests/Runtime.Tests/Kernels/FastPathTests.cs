@@ -204,6 +204,24 @@ public sealed class FastPathTests : IDisposable
             }
     }
 
+    [Fact]
+    public void Max_pooling_1x2x2_over_depth_pools_every_slice()
+    {
+        // the float 2×2 fast path once pooled only the first depth slice of each plane
+        var rng = new Random(23);
+        var g = new PoolGeometry(2, 3, 4, 6, 3, 2, 3, 1, 2, 2, 1, 2, 2, 0, 0, 0);
+        int batch = 2;
+        double[] x = DistinctArray(rng, batch * g.Channels * g.InSpatial);
+        var expected = new double[batch * g.Channels * g.OutSpatial];
+        var expectedArgmax = new int[expected.Length];
+        Pooling.MaxForward<double>(x, expected, expectedArgmax, batch, g);
+        var y = new float[expected.Length];
+        var argmax = new int[expected.Length];
+        Pooling.MaxForward<float>(ToFloat(x), y, argmax, batch, g);
+        Assert.Equal(expectedArgmax, argmax);
+        AssertClose(ToFloat(expected), y, 0, "pooled");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -122,15 +122,53 @@ public class ExecutionPlanTests
     }
 
     [Fact]
+    public void Max_pooling_after_a_conv_or_its_relu_is_fused_into_the_conv()
+    {
+        var n = T.Net("1x12x12", "conv 3x3x4 p1 -> relu -> maxpool 2 -> conv 3x3x4 s2 p1 -> maxpool 3 s1 -> flatten -> dense 3");
+        Assert.Equal(new[]
+        {
+            "shifted-gemm + relu + maxpool", "fused into conv1", "fused into conv1",
+            "im2col-gemm + maxpool", "fused into conv2",
+            "direct", "gemm",
+        }, Plans(n));
+        Assert.Equal(2, n.Layers[0].Plan.PoolLayer);
+        Assert.Equal(0, n.Layers[2].Plan.FusedInto);
+        Assert.Equal(KernelStrategy.Fused, n.Layers[2].Plan.Strategy);
+        Assert.Equal(4, n.Layers[3].Plan.PoolLayer);
+        Assert.False(n.Layers[5].Plan.HasPool);
+    }
+
+    [Theory]
+    [InlineData("conv 3x3x4 p1 -> maxpool 2 p1", "padding")]
+    [InlineData("conv 3x3x4 -> maxpool 2 ceil", "a ceil-mode window past the edge (7 rows)")]
+    [InlineData("conv 3x3x4 -> avgpool 2", "average pooling")]
+    [InlineData("dwconv 3x3 -> maxpool 2", "a depthwise conv")]
+    [InlineData("conv 3x3x4 p1 -> tanh -> maxpool 2", "another activation between")]
+    [InlineData("conv 3x3x4 p1 -> concat { [maxpool 2] [avgpool 2] }", "a second reader")]
+    public void Max_pooling_is_not_fused_where_the_kernel_could_not(string layers, string why)
+    {
+        var n = T.Net("4x9x9", layers + " -> flatten -> dense 2");
+        Assert.True(n.Layers.All(l => !l.Plan.HasPool), why);
+        Assert.DoesNotContain(n.Layers, l => l.Kind == LayerKind.MaxPool && l.Plan.IsFused);
+    }
+
+    [Fact]
+    public void A_max_pooling_that_is_the_output_is_still_fused()
+    {
+        var n = T.Net("1x8x8", "conv 3x3x4 p1 -> relu -> maxpool 2");
+        Assert.Equal(new[] { "shifted-gemm + relu + maxpool", "fused into conv1", "fused into conv1" }, Plans(n));
+    }
+
+    [Fact]
     public void Summary_has_a_kernel_column()
     {
         var n = T.CompileExample("lenet5.cnn").Networks.Single();
         var lines = n.Summary.Split('\n');
         Assert.Matches(@"^Layer\s+Definition\s+Output shape\s+Param #\s+MACs\s+Kernel$", lines[2]);
         Assert.Matches(@"^input\s+input 1x28x28\s+1x28x28$", lines[4]); // no kernel, no trailing blanks
-        Assert.Matches(@"^conv1\s+conv 5x5x6 p2\s+6x28x28\s+156\s+117,600\s+shifted-gemm \+ relu$", lines[5]);
+        Assert.Matches(@"^conv1\s+conv 5x5x6 p2\s+6x28x28\s+156\s+117,600\s+shifted-gemm \+ relu \+ maxpool$", lines[5]);
         Assert.Matches(@"^relu1\s+relu\s+6x28x28\s+fused into conv1$", lines[6]);
-        Assert.Matches(@"^maxpool1\s+maxpool 2\s+6x14x14\s+direct$", lines[7]);
+        Assert.Matches(@"^maxpool1\s+maxpool 2\s+6x14x14\s+fused into conv1$", lines[7]);
         Assert.Matches(@"^dense3\s+dense 10\s+10\s+850\s+840\s+gemm$", lines[16]);
         Assert.All(lines, l => Assert.Equal(l.TrimEnd(), l));
     }

@@ -20,7 +20,7 @@ public enum KernelStrategy
     /// <summary>1×1 conv with stride 1 and no padding: the input already is the column matrix, so a GEMM reads it directly.</summary>
     PointwiseGemm,
 
-    /// <summary>An activation its producer's kernel applies (<see cref="LayerPlan.FusedInto"/>): nothing runs for the layer itself.</summary>
+    /// <summary>An activation or pooling its producer's kernel applies (<see cref="LayerPlan.FusedInto"/>): nothing runs for the layer itself.</summary>
     Fused,
 }
 
@@ -46,6 +46,13 @@ public enum FusedActivation
 public sealed record LayerPlan(KernelStrategy Strategy, FusedActivation Activation, int ActivationLayer, int FusedInto, string Description)
 {
     public static LayerPlan Direct { get; } = new(KernelStrategy.Direct, FusedActivation.None, -1, -1, "direct");
+
+    /// <summary>For a conv: the index of the max pooling whose output it writes, pooling each example's
+    /// (activated) output while it is still in cache; −1 otherwise. The pooling's plan is
+    /// <see cref="KernelStrategy.Fused"/> into this layer.</summary>
+    public int PoolLayer { get; init; } = -1;
+
+    public bool HasPool => PoolLayer >= 0;
 
     public bool IsFused => Strategy == KernelStrategy.Fused;
 

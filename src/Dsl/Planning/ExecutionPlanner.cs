@@ -29,6 +29,13 @@ internal static class ExecutionPlanner
             };
             plans[r] = new LayerPlan(KernelStrategy.Fused, FusedActivation.None, -1, p, "fused into " + layers[p].Name);
         }
+        for (int p = 0; p < layers.Count; p++)
+        {
+            int q = FusableMaxPool(layers, reads, plans, p);
+            if (q < 0) continue;
+            plans[p] = plans[p] with { PoolLayer = q, Description = plans[p].Description + " + maxpool" };
+            plans[q] = new LayerPlan(KernelStrategy.Fused, FusedActivation.None, -1, p, "fused into " + layers[p].Name);
+        }
         return layers.Select((layer, i) => layer with { Plan = plans[i] }).ToList();
     }
 
@@ -105,6 +112,41 @@ internal static class ExecutionPlanner
             return reader.Kind == LayerKind.Relu && reader.Inputs.Count == 1 ? r : -1;
         }
         return -1;
+    }
+
+    /// <summary>
+    /// The max pooling that conv <paramref name="p"/> can compute on each example's output (after its
+    /// fused relu, if any), or −1: the pooling must be the only reader of that output, which is then
+    /// never stored, and its windows must stay inside it (no padding, no ceil-mode overhang), as the
+    /// runtime's <c>Convolution.CanFuseMaxPool</c> requires. Neither the conv's nor the relu's output
+    /// may be the network output or the logits.
+    /// </summary>
+    private static int FusableMaxPool(IReadOnlyList<LayerModel> layers, int[] reads, LayerPlan[] plans, int p)
+    {
+        if (layers[p].Kind != LayerKind.Conv) return -1;
+        int written = plans[p].HasActivation ? plans[p].ActivationLayer : p;
+        if (reads[written] != 1 || IsOutputOrLogits(layers, p) || IsOutputOrLogits(layers, written)) return -1;
+        for (int q = written + 1; q < layers.Count; q++)
+        {
+            var pool = layers[q];
+            if (!pool.Inputs.Contains(written)) continue;
+            return pool.Kind == LayerKind.MaxPool && pool.Inputs.Count == 1 && WindowsInside(pool) ? q : -1;
+        }
+        return -1;
+    }
+
+    private static bool WindowsInside(LayerModel pool)
+    {
+        if (pool.PadBefore.Any(x => x != 0)) return false;
+        var input = pool.InputShape.Dimensions;
+        var output = pool.OutputShape.Dimensions;
+        // spatial axes only (the channel axis comes first); each axis's last window ends inside
+        for (int a = 0; a < pool.Kernel.Count; a++)
+        {
+            int axis = input.Count - pool.Kernel.Count + a;
+            if (axis < 1 || (output[axis] - 1) * pool.Stride[a] + pool.Kernel[a] > input[axis]) return false;
+        }
+        return output.Skip(1).All(d => d > 0);
     }
 
     /// <summary>The last layer is the output; a final softmax or logsoftmax is fused into the loss, whose logits are its input.</summary>

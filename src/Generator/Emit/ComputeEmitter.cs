@@ -95,7 +95,7 @@ internal static class ComputeEmitter
             _w.WriteLine($"private const int InputElements = {_layout.InputElements}; // {_network.InputShape}");
             _w.WriteLine($"private const int OutputElements = {(int)_network.OutputShape.ElementCount}; // {_network.OutputShape}");
             _w.WriteLine($"private const int OutputOffset = {_layout.ActivationOffset[_layout.OutputIndex]};");
-            _w.WriteLine($"private const int ActivationElements = {_layout.ActivationElements}; // input + every layer output, kept for backward (a fused conv/dense and its relu share one)");
+            _w.WriteLine($"private const int ActivationElements = {_layout.ActivationElements}; // input + every layer output, kept for backward (a fused chain, conv + relu + maxpool, stores only its last output)");
             _w.WriteLine($"private const int InferenceElements = {_inference.Elements}; // Forward: a tensor's slot is reused once its last reader has run");
             _w.WriteLine($"private const int InferenceInputOffset = {_inference.InputOffset};");
             _w.WriteLine($"private const int InferenceOutputOffset = {_inference.OffsetOf(_layout.OutputIndex)};");
@@ -538,11 +538,14 @@ internal static class ComputeEmitter
 
         private string Real(double value) => "(Real)" + value.ToString("R", CultureInfo.InvariantCulture);
 
-        /// <summary>A relu computed by the conv or dense kernel before it: it has no methods of its own.</summary>
+        /// <summary>A relu or pooling computed by the conv or dense kernel before it: it has no methods of its own.</summary>
         private bool IsFusedAway(int i) => _layout.FusedInto[i] >= 0;
 
         /// <summary>The relu layer whose output layer <paramref name="i"/> writes with a relu epilogue, or −1.</summary>
         private int FusedRelu(int i) => _layout.FusedRelu[i];
+
+        /// <summary>The max pooling whose output conv <paramref name="i"/> writes, or −1.</summary>
+        private int FusedPool(int i) => _layout.FusedPool[i];
 
         private void EmitLayer(int i)
         {
@@ -556,7 +559,10 @@ internal static class ComputeEmitter
             if (IsFusedAway(i))
             {
                 var producer = Layers[_layout.FusedInto[i]];
-                _w.WriteLine($"// Computed by Forward{producer.PropertyName}'s relu epilogue into this layer's slot; Backward{producer.PropertyName} applies relu'.");
+                if (layer.Kind == LayerKind.MaxPool)
+                    _w.WriteLine($"// Computed by Forward{producer.PropertyName} on each example's output while it is in cache; Backward{producer.PropertyName} routes the gradient through the argmax.");
+                else
+                    _w.WriteLine($"// Computed by Forward{producer.PropertyName}'s relu epilogue into this layer's slot; Backward{producer.PropertyName} applies relu'.");
                 _w.WriteLine();
                 return;
             }
@@ -577,11 +583,15 @@ internal static class ComputeEmitter
         private string PlanText(int i)
         {
             var plan = Layers[i].Plan;
-            bool followed = plan.HasActivation ? FusedRelu(i) >= 0 : !plan.IsFused || IsFusedAway(i);
+            bool followed = (plan.HasActivation ? FusedRelu(i) >= 0 : !plan.IsFused || IsFusedAway(i))
+                && (!plan.HasPool || FusedPool(i) >= 0);
             if (followed) return plan.Description;
+            string description = plan.Description;
+            if (FusedRelu(i) < 0) description = description.Replace(" + relu", "");
+            if (FusedPool(i) < 0) description = description.Replace(" + maxpool", "");
             return Layers[i].Kind switch
             {
-                LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense => plan.Description.Replace(" + relu", ""),
+                LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense => description,
                 _ => "direct",
             };
         }
@@ -596,12 +606,19 @@ internal static class ComputeEmitter
 
         private string BackwardEpilogue(int i) => FusedRelu(i) >= 0 ? $", K.Epilogue.Relu, {Y(FusedRelu(i))}" : "";
 
+        // A conv with a fused pooling: the pooling's output slot and argmax, and its geometry.
+        private string PoolArguments(int q) =>
+            $"{Y(q)}, Argmax({_layout.ArgmaxOffset[q]}, {_layout.SizeOf(q)}, batch)";
+
         private void EmitForwardBody(int i, LayerModel layer, int x, TensorShape inShape)
         {
             string g = layer.PropertyName + "Geometry";
             int spatial = (int)inShape.SpatialSize;
             switch (layer.Kind)
             {
+                case LayerKind.Conv when FusedPool(i) >= 0:
+                    _w.WriteLine($"K.Convolution.ForwardMaxPooled<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {PoolArguments(FusedPool(i))}, batch, in {g}, in {Layers[FusedPool(i)].PropertyName}Geometry{Epilogue(i)});");
+                    break;
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
                     _w.WriteLine($"K.Convolution.Forward<Real>({X(x)}, {Param(i, 0)}, {(layer.HasBias ? Param(i, 1) : "global::System.Span<Real>.Empty")}, {FusedOutput(i)}, batch, in {g}{Epilogue(i)});");
@@ -701,6 +718,12 @@ internal static class ComputeEmitter
             int spatial = (int)inShape.SpatialSize;
             switch (layer.Kind)
             {
+                case LayerKind.Conv when FusedPool(i) >= 0:
+                {
+                    int q = FusedPool(i);
+                    _w.WriteLine($"K.Convolution.BackwardMaxPooled<Real>({X(x)}, {Param(i, 0)}, {DY(q)}, {PoolArguments(q)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, in {g}, in {Layers[q].PropertyName}Geometry{Epilogue(i)});");
+                    break;
+                }
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
                     _w.WriteLine($"K.Convolution.Backward<Real>({X(x)}, {Param(i, 0)}, {FusedOutputGradient(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, in {g}{BackwardEpilogue(i)});");

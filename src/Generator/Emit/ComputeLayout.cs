@@ -10,13 +10,14 @@ namespace CnnDsl.Generator.Emit;
 /// gradient, argmax indices, dropout mask and batchnorm statistics live in their arenas (offsets per
 /// example; the run-time batch size multiplies them), and where each parameter and state tensor lives.
 /// Every layer output keeps its own slot because a training step needs them all for backward, except
-/// where the execution plan fuses a relu into the conv or dense layer before it: that layer's
-/// pre-activation is never stored, so the pair shares one slot (the relu's output).
+/// where the execution plan fuses a relu into the conv or dense layer before it, or a max pooling
+/// into the conv before it (or before its relu): what the kernel computes on the way is never stored,
+/// so the chain has one slot, holding the last layer's output.
 /// </summary>
 internal sealed class ComputeLayout
 {
     /// <param name="network">The checked network.</param>
-    /// <param name="fuseActivations">Follow the plan's relu fusion (the CPU code); false gives every layer
+    /// <param name="fuseActivations">Follow the plan's relu and pooling fusion (the CPU code); false gives every layer
     /// its own slot (the GPU back end, whose kernels compute each layer on its own).</param>
     public ComputeLayout(NetworkModel network, bool fuseActivations)
     {
@@ -26,16 +27,21 @@ internal sealed class ComputeLayout
         LossProducer = last.Kind is LayerKind.Softmax or LayerKind.LogSoftmax ? last.Inputs[0] : last.Index;
         for (int i = 0; i < network.Layers.Count; i++)
             FusedRelu.Add(fuseActivations ? CheckedFusion(i) : -1);
+        for (int i = 0; i < network.Layers.Count; i++)
+            FusedPool.Add(fuseActivations ? CheckedPoolFusion(i) : -1);
         for (int i = 0; i < network.Layers.Count; i++) FusedInto.Add(-1);
         for (int i = 0; i < network.Layers.Count; i++)
+        {
             if (FusedRelu[i] >= 0) FusedInto[FusedRelu[i]] = i;
+            if (FusedPool[i] >= 0) FusedInto[FusedPool[i]] = i;
+        }
 
         int offset = InputElements;
         int argmax = 0, mask = 0, saved = 0, parameters = 0, state = 0;
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
-            int size = (int)layer.OutputShape.ElementCount;
+            int size = SizeOf(WrittenTensor(i));
             if (FusedInto[i] >= 0)
             {
                 // the producer comes first and already took this slot
@@ -48,9 +54,9 @@ internal sealed class ComputeLayout
             }
             bool needsArgmax = layer.Kind is LayerKind.MaxPool or LayerKind.AdaptiveMaxPool or LayerKind.GlobalMaxPool or LayerKind.Maxout;
             ArgmaxOffset.Add(needsArgmax ? argmax : -1);
-            if (needsArgmax) argmax = checked(argmax + size);
+            if (needsArgmax) argmax = checked(argmax + (int)layer.OutputShape.ElementCount);
             MaskOffset.Add(layer.Kind == LayerKind.Dropout ? mask : -1);
-            if (layer.Kind == LayerKind.Dropout) mask = checked(mask + size);
+            if (layer.Kind == LayerKind.Dropout) mask = checked(mask + (int)layer.OutputShape.ElementCount);
             SavedOffset.Add(layer.Kind == LayerKind.BatchNorm ? saved : -1);
             if (layer.Kind == LayerKind.BatchNorm) saved = checked(saved + 2 * layer.OutputShape.Channels);
             var p = new List<int>();
@@ -97,6 +103,26 @@ internal sealed class ComputeLayout
         return r;
     }
 
+    /// <summary>
+    /// The max pooling the plan fuses into conv <paramref name="producer"/>, or −1, re-checked like
+    /// <see cref="CheckedFusion"/>: the pooling reads only the tensor the conv writes (its output, or its
+    /// fused relu's), nothing else reads that tensor, and it is not the output or the logits.
+    /// </summary>
+    private int CheckedPoolFusion(int producer)
+    {
+        var layers = Network.Layers;
+        int q = layers[producer].Plan.PoolLayer;
+        if (q <= producer || q >= layers.Count || layers[producer].Kind != LayerKind.Conv) return -1;
+        int written = FusedRelu[producer] >= 0 ? FusedRelu[producer] : producer;
+        if (layers[producer].Plan.HasActivation && FusedRelu[producer] < 0) return -1; // the plan's relu was not followed
+        var pool = layers[q];
+        if (pool.Kind != LayerKind.MaxPool || pool.Plan.FusedInto != producer || pool.Inputs.Count != 1 || pool.Inputs[0] != written) return -1;
+        if (written == OutputIndex || written == LossProducer || producer == OutputIndex || producer == LossProducer) return -1;
+        for (int i = 0; i < layers.Count; i++)
+            if (i != q && layers[i].Inputs.Contains(written)) return -1;
+        return q;
+    }
+
     public NetworkModel Network { get; }
     public int InputElements { get; }
     public List<int> ActivationOffset { get; } = new();
@@ -121,8 +147,16 @@ internal sealed class ComputeLayout
     /// <summary>Per layer: the relu its kernel applies and whose slot it writes, or −1.</summary>
     public List<int> FusedRelu { get; } = new();
 
-    /// <summary>Per layer: for a relu computed by the layer before it, that layer; −1 otherwise.</summary>
+    /// <summary>Per conv: the max pooling its kernel applies and whose slot it writes, or −1.</summary>
+    public List<int> FusedPool { get; } = new();
+
+    /// <summary>Per layer: for a relu or pooling computed by the layer before it, that layer; −1 otherwise.</summary>
     public List<int> FusedInto { get; } = new();
+
+    /// <summary>The layer whose output <paramref name="producer"/>'s kernel writes: its fused pooling, else
+    /// its fused relu, else itself.</summary>
+    public int WrittenTensor(int producer) =>
+        producer < 0 ? producer : FusedPool[producer] >= 0 ? FusedPool[producer] : FusedRelu[producer] >= 0 ? FusedRelu[producer] : producer;
 
     public int OffsetOf(int producer) => producer < 0 ? 0 : ActivationOffset[producer];
 

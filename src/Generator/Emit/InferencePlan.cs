@@ -18,8 +18,8 @@ internal sealed class InferencePlan
     {
         var layers = layout.Network.Layers;
         int count = layers.Count;
-        // a fused conv/dense writes its relu's slot: both name the relu's tensor
-        int Tensor(int producer) => producer >= 0 && layout.FusedRelu[producer] >= 0 ? layout.FusedRelu[producer] : producer;
+        // a fused conv/dense writes its relu's (or pooling's) slot: the chain names that tensor
+        int Tensor(int producer) => layout.WrittenTensor(producer);
 
         var lastRead = new Dictionary<int, int> { [-1] = -1 };
         for (int i = 0; i < count; i++)
@@ -58,7 +58,8 @@ internal sealed class InferencePlan
             int tensor = Tensor(i);
             int offset = Place(i, layout.SizeOf(tensor), lastRead.TryGetValue(tensor, out int last) ? last : i);
             offsets[i] = offset;
-            if (tensor != i) offsets[tensor] = offset;
+            for (int j = i + 1; j < count; j++)
+                if (layout.FusedInto[j] == i) offsets[j] = offset;
         }
         Offsets = offsets;
         Elements = end;

@@ -47,6 +47,9 @@ public static unsafe partial class Convolution
         long macs = (long)g.OutChannels * g.OutSpatial * g.FilterSize;
         if (batch >= ComputeThreads.Count || macs < SplitThreshold)
         {
+            // the caller's scratch is sized here, not by whichever items it happens to take, so a
+            // warmed-up model allocates nothing however the items fell during warm-up
+            WorkerPool.Scratch<T>(0, job.Shifted.RowOffsets != null ? ShiftedForwardScratch(ref job) : ForwardScratch(ref job));
             fixed (ConvJob<T>* context = &job) WorkerPool.For(batch, &ForwardExample<T>, context);
             return;
         }
@@ -100,6 +103,7 @@ public static unsafe partial class Convolution
         }
         job.Batch = batch;
         job.ExamplesPerItem = perItem;
+        WorkerPool.Scratch<T>(0, shifted ? ShiftedBackwardScratch(ref job, perItem, 0) : BackwardScratch(ref job, 0));
         fixed (ConvJob<T>* context = &job) WorkerPool.For(items, &BackwardExample<T>, context);
         // the caller's worker wrote straight into the gradients; the others' partials are added now
         int weights = g.OutChannels * g.FilterSize;
@@ -171,7 +175,7 @@ public static unsafe partial class Convolution
         bool pointwise = IsPointwise(g);
         long columns = pointwise ? 0 : (long)ck * p;
         // scratch: [column matrix][the whole output, when a pooling follows]
-        T* scratch = WorkerPool.Scratch<T>(worker, columns + (job.Pooled ? (long)g.OutChannels * p : 0));
+        T* scratch = WorkerPool.Scratch<T>(worker, ForwardScratch(ref job));
         T* col = scratch, output = job.Pooled ? scratch + columns : job.Y + (nint)n * g.OutChannels * p;
         for (int gi = 0; gi < g.Groups; gi++)
         {
@@ -195,7 +199,7 @@ public static unsafe partial class Convolution
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         // scratch: [padded input][wide output of one group][the whole output, when a pooling follows]
         long wideElements = (long)fg * s.Columns;
-        float* scratch = WorkerPool.Scratch<float>(worker, s.PaddedElements + wideElements + (job.Pooled ? (long)g.OutChannels * p : 0));
+        float* scratch = WorkerPool.Scratch<float>(worker, ShiftedForwardScratch(ref job));
         float* padded = scratch, wide = scratch + s.PaddedElements;
         float* output = job.Pooled ? wide + wideElements : (float*)job.Y + (nint)n * g.OutChannels * p;
         s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
@@ -210,6 +214,39 @@ public static unsafe partial class Convolution
     }
 
     private const int MaxExamplesPerItem = 4;
+
+    // Scratch elements of one item of each path, as the layouts in the item methods describe them.
+    private static long ForwardScratch<T>(ref ConvJob<T> job) where T : unmanaged
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        long columns = IsPointwise(g) ? 0 : (long)g.FilterSize * g.OutSpatial;
+        return columns + (job.Pooled ? (long)g.OutChannels * g.OutSpatial : 0);
+    }
+
+    private static long ShiftedForwardScratch<T>(ref ConvJob<T> job) where T : unmanaged
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        return job.Shifted.PaddedElements + (long)g.OutChannels / g.Groups * job.Shifted.Columns + (job.Pooled ? (long)g.OutChannels * g.OutSpatial : 0);
+    }
+
+    private static long ShiftedBackwardScratch<T>(ref ConvJob<T> job, int examples, int worker) where T : unmanaged
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        long perExample = job.Shifted.PaddedElements + (long)g.OutChannels * job.Shifted.Columns;
+        long columnElements = job.DX == null ? 0 : (long)g.FilterSize * job.Shifted.Columns;
+        long partial = worker == 0 ? 0 : (long)g.OutChannels * g.FilterSize + g.OutChannels;
+        return examples * perExample + columnElements + partial + (job.Pooled ? (long)g.OutChannels * g.OutSpatial : 0);
+    }
+
+    private static long BackwardScratch<T>(ref ConvJob<T> job, int worker) where T : unmanaged
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        long outElements = (long)g.OutChannels * g.OutSpatial;
+        long masked = job.Epilogue == Epilogue.None && !job.Pooled ? 0 : outElements;
+        long columns = IsPointwise(g) ? 0 : (long)g.FilterSize * g.OutSpatial;
+        long partial = worker == 0 ? 0 : (long)g.OutChannels * g.FilterSize + g.OutChannels;
+        return masked + columns + partial;
+    }
 
     // Where a worker's weight and bias gradients go: the caller (worker 0) writes the real ones,
     // every other worker a private partial sum at `partial` (zeroed on its first item of the call,
@@ -246,8 +283,7 @@ public static unsafe partial class Convolution
         long wideElements = (long)g.OutChannels * columns, perExample = s.PaddedElements + wideElements;
         long columnElements = job.DX == null ? 0 : (long)ck * columns;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
-        long unpooledElements = job.Pooled ? (long)g.OutChannels * p : 0;
-        float* scratch = WorkerPool.Scratch<float>(worker, count * perExample + columnElements + partial + unpooledElements);
+        float* scratch = WorkerPool.Scratch<float>(worker, ShiftedBackwardScratch(ref job, count, worker));
         float* columnGradient = scratch + count * perExample, unpooled = columnGradient + columnElements + partial;
         T* dwTarget = job.DW, dbTarget = job.DB;
         GradientTargets(ref job, worker, (T*)(columnGradient + columnElements), ref dwTarget, ref dbTarget);
@@ -378,7 +414,7 @@ public static unsafe partial class Convolution
         long masked = job.Epilogue == Epilogue.None && !job.Pooled ? 0 : outElements;
         long columns = pointwise ? 0 : (long)ck * p;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
-        T* scratch = WorkerPool.Scratch<T>(worker, masked + columns + partial);
+        T* scratch = WorkerPool.Scratch<T>(worker, BackwardScratch(ref job, worker));
         T* dw = job.DW, db = job.DB;
         GradientTargets(ref job, worker, scratch + masked + columns, ref dw, ref db);
         T* dy = job.DY + (nint)n * outElements;

@@ -35,7 +35,8 @@ public class InferencePlanTests
             var plan = new InferencePlan(layout);
             var layers = network.Layers;
             // each written tensor: its slot, the layer that writes it, the last layer that reads it
-            int Tensor(int producer) => producer >= 0 && layout.FusedRelu[producer] >= 0 ? layout.FusedRelu[producer] : producer;
+            // (a conv writes its fused relu's or pooling's tensor)
+            int Tensor(int producer) => layout.WrittenTensor(producer);
             int LastRead(int tensor)
             {
                 if (tensor == Tensor(layout.OutputIndex)) return int.MaxValue;

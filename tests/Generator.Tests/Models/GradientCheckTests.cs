@@ -28,6 +28,9 @@ public class GradientCheckTests
         // relu fused into the kernel before it (relu epilogue forward, relu' applied in that layer's backward)
         { "relu fused into conv, dwconv, pointwise conv and dense", "input 3x6x6\nconv 3x3x4 p1 -> relu -> dwconv 3x3 nobias -> relu -> conv 1x1x5 -> relu -> flatten -> dense 4 -> relu -> dense 2" },
         { "fused relu is the output (backward starts at it)", "input 5\ndense 4 -> relu -> dense 6 nobias -> relu" },
+        // max pooling fused into the conv before it (or its relu): only the pooled output and argmax are stored
+        { "max pooling fused into conv + relu, conv, and a stride-2 conv", "input 2x13x13\nconv 3x3x4 p1 -> relu -> maxpool 2 -> conv 3x3x3 p1 -> maxpool 3 s1 -> conv 2x2x3 s2 -> relu -> maxpool 2 -> flatten -> dense 3" },
+        { "fused max pooling is the output", "input 2x6x6\nconv 3x3x4 p1 -> relu -> maxpool 2" },
     };
 
     [Theory]

@@ -7,9 +7,11 @@ namespace CnnDsl.Runtime.Kernels;
 /// <summary>
 /// Batch normalisation over N×C×S tensors, per channel across the batch and the spatial positions
 /// (BatchNorm1d/2d/3d, PyTorch semantics). Channels are independent, so they are split over the
-/// <see cref="WorkerPool"/>; every pass over a channel's N·S values is vectorized.
+/// <see cref="WorkerPool"/>; every pass over a channel's N·S values is vectorized. A relu after the
+/// layer can be applied on the way out (and relu' on the way back), and a max pooling after that too
+/// (<see cref="BatchNorm"/>'s MaxPooled methods): then only the pooled output and its argmax are stored.
 /// </summary>
-public static unsafe class BatchNorm
+public static unsafe partial class BatchNorm
 {
     // Below this many elements a layer stays on the calling thread.
     private const int ParallelThreshold = 1 << 15;
@@ -20,7 +22,7 @@ public static unsafe class BatchNorm
     // savedMean/savedInvStd keep the batch statistics for Backward.
     public static void ForwardTraining<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
         Span<T> runningMean, Span<T> runningVar, Span<T> savedMean, Span<T> savedInvStd,
-        int batch, int channels, int spatial, T eps, T momentum)
+        int batch, int channels, int spatial, T eps, T momentum, Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, y.Length, batch, channels, spatial, gamma.Length, beta.Length, runningMean.Length, runningVar.Length, savedMean.Length, savedInvStd.Length);
@@ -29,7 +31,7 @@ public static unsafe class BatchNorm
             var job = new Job<T>
             {
                 X = px, Y = py, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv, SavedMean = psm, SavedInvStd = psi,
-                Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum,
+                Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum, Epilogue = epilogue,
             };
             Run(ref job, &TrainingChannel<T>);
         }
@@ -37,13 +39,13 @@ public static unsafe class BatchNorm
 
     // x, y: N×C×S (y overwritten); gamma, beta, runningMean, runningVar: C.
     public static void ForwardInference<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
-        ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, int batch, int channels, int spatial, T eps)
+        ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, int batch, int channels, int spatial, T eps, Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, y.Length, batch, channels, spatial, gamma.Length, beta.Length, runningMean.Length, runningVar.Length, channels, channels);
         fixed (T* px = x, py = y, pg = gamma, pb = beta, prm = runningMean, prv = runningVar)
         {
-            var job = new Job<T> { X = px, Y = py, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv, Batch = batch, Channels = channels, Spatial = spatial, Eps = eps };
+            var job = new Job<T> { X = px, Y = py, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv, Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Epilogue = epilogue };
             Run(ref job, &InferenceChannel<T>);
         }
     }
@@ -51,20 +53,24 @@ public static unsafe class BatchNorm
     // x, dy, dx: N×C×S; gamma, savedMean, savedInvStd, dgamma, dbeta: C. All gradients accumulate;
     // dx may be empty (skip). With x̂ = (x − mean)·invStd and M = N·S:
     // dx = gamma·invStd · (dy − mean(dy) − x̂·mean(dy·x̂)), dgamma = Σ dy·x̂, dbeta = Σ dy.
+    // With the relu epilogue, dy is the gradient of the relu's output and activatedOutput that output
+    // (relu' is applied here).
     public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> gamma,
         ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> dx, Span<T> dgamma, Span<T> dbeta,
-        int batch, int channels, int spatial)
+        int batch, int channels, int spatial, Epilogue epilogue = Epilogue.None, ReadOnlySpan<T> activatedOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, dy.Length, batch, channels, spatial, gamma.Length, dgamma.Length, dbeta.Length, channels, savedMean.Length, savedInvStd.Length);
         if (!dx.IsEmpty && dx.Length < (long)batch * channels * spatial)
             throw new ArgumentException($"dx has {dx.Length} elements, fewer than {batch} × {channels} × {spatial}.", nameof(dx));
-        fixed (T* px = x, pdy = dy, pg = gamma, psm = savedMean, psi = savedInvStd, pdx = dx, pdg = dgamma, pdb = dbeta)
+        if (epilogue != Epilogue.None && activatedOutput.Length < (long)batch * channels * spatial)
+            throw new ArgumentException($"the {epilogue} epilogue needs the activated output ({batch * channels * spatial} elements), not {activatedOutput.Length}.", nameof(activatedOutput));
+        fixed (T* px = x, pdy = dy, pg = gamma, psm = savedMean, psi = savedInvStd, pdx = dx, pdg = dgamma, pdb = dbeta, py = activatedOutput)
         {
             var job = new Job<T>
             {
-                X = px, Dy = pdy, Gamma = pg, SavedMean = psm, SavedInvStd = psi, Dx = dx.IsEmpty ? null : pdx, DGamma = pdg, DBeta = pdb,
-                Batch = batch, Channels = channels, Spatial = spatial,
+                X = px, Dy = pdy, Y = py, Gamma = pg, SavedMean = psm, SavedInvStd = psi, Dx = dx.IsEmpty ? null : pdx, DGamma = pdg, DBeta = pdb,
+                Batch = batch, Channels = channels, Spatial = spatial, Epilogue = epilogue,
             };
             Run(ref job, &BackwardChannel<T>);
         }
@@ -72,13 +78,20 @@ public static unsafe class BatchNorm
 
     private struct Job<T> where T : unmanaged
     {
+        // Y: the output (forward) or activated output (backward); with a fused pooling, the pooled one
         public T* X, Y, Dy, Dx, Gamma, Beta, RunningMean, RunningVar, SavedMean, SavedInvStd, DGamma, DBeta;
+        public int* Argmax;
+        public PoolGeometry Pool;
+        public bool Pooled;
+        public Epilogue Epilogue;
         public int Batch, Channels, Spatial;
         public T Eps, Momentum;
     }
 
     private static void Run<T>(ref Job<T> job, delegate*<void*, int, int, void> body) where T : unmanaged
     {
+        // a fused pooling normalises each plane (or masks its pooled gradient) in scratch; the caller's is sized here
+        if (job.Pooled) WorkerPool.Scratch<T>(0, Math.Max(job.Spatial, job.Pool.OutSpatial));
         fixed (Job<T>* context = &job)
         {
             if ((long)job.Batch * job.Channels * job.Spatial < ParallelThreshold)
@@ -119,71 +132,114 @@ public static unsafe class BatchNorm
         T momentum = job.Momentum;
         job.RunningMean[c] = (T.One - momentum) * job.RunningMean[c] + momentum * mean;
         job.RunningVar[c] = (T.One - momentum) * job.RunningVar[c] + momentum * unbiased;
-        Normalise(ref job, c, mean, invStd * job.Gamma[c], job.Beta[c]);
+        Normalise(ref job, c, mean, invStd * job.Gamma[c], job.Beta[c], worker);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InferenceChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref Job<T> job = ref *(Job<T>*)context;
-        Normalise(ref job, c, job.RunningMean[c], job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps), job.Beta[c]);
+        Normalise(ref job, c, job.RunningMean[c], job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps), job.Beta[c], worker);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref Job<T> job = ref *(Job<T>*)context;
+        if (job.Pooled)
+        {
+            PooledBackwardChannel(ref job, c, worker);
+            return;
+        }
         int batch = job.Batch, spatial = job.Spatial, stride = job.Channels * spatial, vc = Vector<T>.Count;
-        T mean = job.SavedMean[c], invStd = job.SavedInvStd[c];
+        T mean = job.SavedMean[c];
+        bool relu = job.Epilogue == Epilogue.Relu;
         T sumDy = T.Zero, sumDyCentered = T.Zero;
         for (int n = 0; n < batch; n++)
         {
-            T* x = job.X + (nint)n * stride + (nint)c * spatial, dy = job.Dy + (nint)n * stride + (nint)c * spatial;
+            nint o = (nint)n * stride + (nint)c * spatial;
+            T* x = job.X + o, dy = job.Dy + o, y = job.Y + o;
             Vector<T> a = Vector<T>.Zero, b = Vector<T>.Zero, vm = new(mean);
             int s = 0;
             for (; s + vc <= spatial; s += vc)
             {
                 Vector<T> g = Vector.Load(dy + s);
+                if (relu) g = Vector.AndNot(g, Vector.LessThanOrEqual(Vector.Load(y + s), Vector<T>.Zero));
                 a += g;
                 b += g * (Vector.Load(x + s) - vm);
             }
             T sa = Vector.Sum(a), sb = Vector.Sum(b);
-            for (; s < spatial; s++) { sa += dy[s]; sb += dy[s] * (x[s] - mean); }
+            for (; s < spatial; s++)
+            {
+                T g = relu && y[s] <= T.Zero ? T.Zero : dy[s];
+                sa += g;
+                sb += g * (x[s] - mean);
+            }
             sumDy += sa;
             sumDyCentered += sb;
         }
-        T sumDyXhat = sumDyCentered * invStd;
-        job.DGamma[c] += sumDyXhat;
-        job.DBeta[c] += sumDy;
-        if (job.Dx == null) return;
-        T count = T.CreateChecked(batch * spatial);
-        T k = job.Gamma[c] * invStd, meanDy = sumDy / count, meanDyXhat = sumDyXhat / count;
-        // dx += k·(dy − meanDy − (x − mean)·invStd·meanDyXhat) = k·dy + slope·(x − mean) + offset
-        T slope = -k * invStd * meanDyXhat, offset = -k * meanDy;
+        if (!ParameterGradients(ref job, c, sumDy, sumDyCentered, out T k, out T slope, out T offset)) return;
         for (int n = 0; n < batch; n++)
         {
             nint o = (nint)n * stride + (nint)c * spatial;
-            T* x = job.X + o, dy = job.Dy + o, dx = job.Dx + o;
+            T* x = job.X + o, dy = job.Dy + o, dx = job.Dx + o, y = job.Y + o;
             Vector<T> vk = new(k), vs = new(slope), vo = new(offset), vm = new(mean);
             int s = 0;
             for (; s + vc <= spatial; s += vc)
-                (Vector.Load(dx + s) + vk * Vector.Load(dy + s) + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
-            for (; s < spatial; s++) dx[s] += k * dy[s] + slope * (x[s] - mean) + offset;
+            {
+                Vector<T> g = Vector.Load(dy + s);
+                if (relu) g = Vector.AndNot(g, Vector.LessThanOrEqual(Vector.Load(y + s), Vector<T>.Zero));
+                (Vector.Load(dx + s) + vk * g + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
+            }
+            for (; s < spatial; s++) dx[s] += k * (relu && y[s] <= T.Zero ? T.Zero : dy[s]) + slope * (x[s] - mean) + offset;
         }
     }
 
-    // y = (x − mean)·scale + shift over channel c.
-    private static void Normalise<T>(ref Job<T> job, int c, T mean, T scale, T shift) where T : unmanaged, IFloatingPointIeee754<T>
+    // dgamma += Σ dy·x̂, dbeta += Σ dy for channel c, from Σ dy and Σ dy·(x − mean). Where dx is wanted
+    // (true), its coefficients: dx += k·(dy − mean(dy) − x̂·mean(dy·x̂)) = k·dy + slope·(x − mean) + offset.
+    private static bool ParameterGradients<T>(ref Job<T> job, int c, T sumDy, T sumDyCentered, out T k, out T slope, out T offset)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T invStd = job.SavedInvStd[c], sumDyXhat = sumDyCentered * invStd;
+        job.DGamma[c] += sumDyXhat;
+        job.DBeta[c] += sumDy;
+        T count = T.CreateChecked(job.Batch * job.Spatial);
+        k = job.Gamma[c] * invStd;
+        slope = -k * invStd * (sumDyXhat / count);
+        offset = -k * (sumDy / count);
+        return job.Dx != null;
+    }
+
+    // y = (x − mean)·scale + shift over channel c, then the epilogue; with a fused pooling each plane
+    // goes through the worker's scratch and only its pooled values and argmax are written.
+    private static void Normalise<T>(ref Job<T> job, int c, T mean, T scale, T shift, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int spatial = job.Spatial, stride = job.Channels * spatial, vc = Vector<T>.Count;
+        bool relu = job.Epilogue == Epilogue.Relu;
         Vector<T> vm = new(mean), vs = new(scale), vb = new(shift);
+        T* plane = job.Pooled ? WorkerPool.Scratch<T>(worker, spatial) : null;
         for (int n = 0; n < job.Batch; n++)
         {
             nint o = (nint)n * stride + (nint)c * spatial;
-            T* x = job.X + o, y = job.Y + o;
+            T* x = job.X + o, y = job.Pooled ? plane : job.Y + o;
             int s = 0;
-            for (; s + vc <= spatial; s += vc) ((Vector.Load(x + s) - vm) * vs + vb).Store(y + s);
-            for (; s < spatial; s++) y[s] = (x[s] - mean) * scale + shift;
+            for (; s + vc <= spatial; s += vc)
+            {
+                Vector<T> v = (Vector.Load(x + s) - vm) * vs + vb;
+                // relu keeps NaN, as the relu layer does
+                if (relu) v = Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero) | ~Vector.Equals(v, v), v, Vector<T>.Zero);
+                v.Store(y + s);
+            }
+            for (; s < spatial; s++)
+            {
+                T v = (x[s] - mean) * scale + shift;
+                y[s] = relu && !(v > T.Zero || T.IsNaN(v)) ? T.Zero : v;
+            }
+            if (job.Pooled)
+            {
+                nint q = ((nint)n * job.Channels + c) * job.Pool.OutSpatial;
+                Pooling.MaxPlaneInside(plane, job.Y + q, job.Argmax + q, job.Pool);
+            }
         }
     }
 

@@ -1,0 +1,150 @@
+using System;
+using System.Numerics;
+
+namespace CnnDsl.Runtime.Kernels;
+
+/// <summary>
+/// Batch normalisation with a max pooling fused behind it (and the relu epilogue before that), the
+/// "conv → batchnorm → relu → maxpool" block: each plane is normalised into scratch and pooled there,
+/// so neither the normalised nor the activated tensor reaches memory. Backward needs the gradient of
+/// the normalised values only where a pooled value came from (elsewhere it is zero), so its sums run
+/// over the pooled positions; dx still covers every position. Values and argmax indices are exactly
+/// those of the separate batchnorm, relu and <see cref="Pooling.MaxForward{T}"/> layers.
+/// </summary>
+public static unsafe partial class BatchNorm
+{
+    /// <summary>Whether <paramref name="pool"/> can be fused behind a batchnorm over
+    /// <paramref name="channels"/> planes of <paramref name="spatial"/> positions: it pools that
+    /// output, without padding or ceil-mode windows that leave it.</summary>
+    public static bool CanFuseMaxPool(int channels, int spatial, in PoolGeometry pool) =>
+        pool.Channels == channels && pool.InSpatial == spatial && Pooling.WindowsInside(pool) && pool.OutSpatial > 0;
+
+    // As ForwardTraining; pooledOutput, argmax: N×C×(pool output), overwritten.
+    public static void ForwardTrainingMaxPooled<T>(ReadOnlySpan<T> x, Span<T> pooledOutput, Span<int> argmax, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
+        Span<T> runningMean, Span<T> runningVar, Span<T> savedMean, Span<T> savedInvStd,
+        int batch, int channels, int spatial, in PoolGeometry pool, T eps, T momentum, Epilogue epilogue = Epilogue.None)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, x.Length, batch, channels, spatial, gamma.Length, beta.Length, runningMean.Length, runningVar.Length, savedMean.Length, savedInvStd.Length);
+        CheckPooled(pooledOutput.Length, argmax.Length, batch, channels, spatial, pool, nameof(pooledOutput));
+        fixed (T* px = x, py = pooledOutput, pg = gamma, pb = beta, prm = runningMean, prv = runningVar, psm = savedMean, psi = savedInvStd)
+        fixed (int* am = argmax)
+        {
+            var job = new Job<T>
+            {
+                X = px, Y = py, Argmax = am, Pool = pool, Pooled = true, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv,
+                SavedMean = psm, SavedInvStd = psi, Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum, Epilogue = epilogue,
+            };
+            Run(ref job, &TrainingChannel<T>);
+        }
+    }
+
+    // As ForwardInference; pooledOutput, argmax: N×C×(pool output), overwritten.
+    public static void ForwardInferenceMaxPooled<T>(ReadOnlySpan<T> x, Span<T> pooledOutput, Span<int> argmax, ReadOnlySpan<T> gamma, ReadOnlySpan<T> beta,
+        ReadOnlySpan<T> runningMean, ReadOnlySpan<T> runningVar, int batch, int channels, int spatial, in PoolGeometry pool, T eps, Epilogue epilogue = Epilogue.None)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, x.Length, batch, channels, spatial, gamma.Length, beta.Length, runningMean.Length, runningVar.Length, channels, channels);
+        CheckPooled(pooledOutput.Length, argmax.Length, batch, channels, spatial, pool, nameof(pooledOutput));
+        fixed (T* px = x, py = pooledOutput, pg = gamma, pb = beta, prm = runningMean, prv = runningVar)
+        fixed (int* am = argmax)
+        {
+            var job = new Job<T>
+            {
+                X = px, Y = py, Argmax = am, Pool = pool, Pooled = true, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv,
+                Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Epilogue = epilogue,
+            };
+            Run(ref job, &InferenceChannel<T>);
+        }
+    }
+
+    // As Backward, with the gradient, output and argmax of the pooled tensor. All gradients accumulate.
+    public static void BackwardMaxPooled<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> pooledOutputGradient, ReadOnlySpan<T> pooledOutput, ReadOnlySpan<int> argmax,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> dx, Span<T> dgamma, Span<T> dbeta,
+        int batch, int channels, int spatial, in PoolGeometry pool, Epilogue epilogue = Epilogue.None)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths(x.Length, x.Length, batch, channels, spatial, gamma.Length, dgamma.Length, dbeta.Length, savedMean.Length, savedInvStd.Length);
+        CheckPooled(pooledOutputGradient.Length, argmax.Length, batch, channels, spatial, pool, nameof(pooledOutputGradient));
+        if (!dx.IsEmpty && dx.Length < (long)batch * channels * spatial)
+            throw new ArgumentException($"dx has {dx.Length} elements, fewer than {batch} × {channels} × {spatial}.", nameof(dx));
+        if (epilogue != Epilogue.None && pooledOutput.Length < pooledOutputGradient.Length)
+            throw new ArgumentException($"the {epilogue} epilogue needs the pooled output ({pooledOutputGradient.Length} elements), not {pooledOutput.Length}.", nameof(pooledOutput));
+        fixed (T* px = x, pdy = pooledOutputGradient, py = pooledOutput, pg = gamma, psm = savedMean, psi = savedInvStd, pdx = dx, pdg = dgamma, pdb = dbeta)
+        fixed (int* am = argmax)
+        {
+            var job = new Job<T>
+            {
+                X = px, Dy = pdy, Y = py, Argmax = am, Pool = pool, Pooled = true, Gamma = pg, SavedMean = psm, SavedInvStd = psi,
+                Dx = dx.IsEmpty ? null : pdx, DGamma = pdg, DBeta = pdb, Batch = batch, Channels = channels, Spatial = spatial, Epilogue = epilogue,
+            };
+            Run(ref job, &BackwardChannel<T>);
+        }
+    }
+
+    private static void CheckPooled(int pooled, int argmax, int batch, int channels, int spatial, in PoolGeometry pool, string pooledName)
+    {
+        if (!CanFuseMaxPool(channels, spatial, pool))
+            throw new ArgumentException($"the pooling {pool} cannot follow this batchnorm: it must pool its {channels} planes of {spatial} positions without padding or windows past the edge.", nameof(pool));
+        long needed = (long)batch * channels * pool.OutSpatial;
+        if (pooled < needed)
+            throw new ArgumentException($"{pooledName} has {pooled} elements, fewer than batch {batch} × {channels * pool.OutSpatial}.", pooledName);
+        if (argmax < needed)
+            throw new ArgumentException($"argmax has {argmax} elements, fewer than batch {batch} × {channels * pool.OutSpatial}.", nameof(argmax));
+    }
+
+    // Channel c of BackwardMaxPooled. The gradient g of the normalised values is the pooled gradient at
+    // each argmax where relu passed it (the pooled output is > 0 or NaN there), zero elsewhere; so
+    // Σg and Σg·(x − mean) run over the pooled positions, then
+    // dx += k·g + slope·(x − mean) + offset over every position, the k·g part only at the argmaxes.
+    // Each plane's g is masked into scratch first, vectorized: a branch on the relu mask per pooled
+    // value was mispredicted about half the time.
+    private static void PooledBackwardChannel<T>(ref Job<T> job, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = job.Batch, spatial = job.Spatial, stride = job.Channels * spatial, q = job.Pool.OutSpatial, vc = Vector<T>.Count;
+        T mean = job.SavedMean[c];
+        T* g = WorkerPool.Scratch<T>(worker, q);
+        T sumDy = T.Zero, sumDyCentered = T.Zero;
+        for (int n = 0; n < batch; n++)
+        {
+            nint plane = ((nint)n * job.Channels + c) * q;
+            T* x = job.X + (nint)n * stride + (nint)c * spatial;
+            int* am = job.Argmax + plane;
+            MaskedGradient(ref job, plane, g);
+            T sa = T.Zero, sb = T.Zero;
+            for (int o = 0; o < q; o++)
+            {
+                // the indices come from the caller: a wrong one must not read or write outside the plane
+                int at = am[o];
+                if ((uint)at >= (uint)spatial)
+                    throw new ArgumentException($"argmax {at} of example {n}, channel {c} is outside its plane of {spatial} positions.", "argmax");
+                sa += g[o];
+                sb += g[o] * (x[at] - mean);
+            }
+            sumDy += sa;
+            sumDyCentered += sb;
+        }
+        if (!ParameterGradients(ref job, c, sumDy, sumDyCentered, out T k, out T slope, out T offset)) return;
+        Vector<T> vs = new(slope), vo = new(offset), vm = new(mean);
+        for (int n = 0; n < batch; n++)
+        {
+            nint o = (nint)n * stride + (nint)c * spatial, plane = ((nint)n * job.Channels + c) * q;
+            T* x = job.X + o, dx = job.Dx + o;
+            int* am = job.Argmax + plane;
+            int s = 0;
+            for (; s + vc <= spatial; s += vc) (Vector.Load(dx + s) + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
+            for (; s < spatial; s++) dx[s] += slope * (x[s] - mean) + offset;
+            MaskedGradient(ref job, plane, g);
+            for (int p = 0; p < q; p++) dx[am[p]] += k * g[p];
+        }
+    }
+
+    // g = the pooled gradient of one plane, zero where the relu (if any) blocked it.
+    private static void MaskedGradient<T>(ref Job<T> job, nint plane, T* g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int q = job.Pool.OutSpatial;
+        var dy = new ReadOnlySpan<T>(job.Dy + plane, q);
+        if (job.Epilogue == Epilogue.Relu) Epilogues.ReluGradient(new ReadOnlySpan<T>(job.Y + plane, q), dy, new Span<T>(g, q));
+        else dy.CopyTo(new Span<T>(g, q));
+    }
+}

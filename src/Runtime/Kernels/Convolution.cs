@@ -235,18 +235,22 @@ public static unsafe partial class Convolution
         long perExample = job.Shifted.PaddedElements + (long)g.OutChannels * job.Shifted.Columns;
         long columnElements = job.DX == null ? 0 : (long)g.FilterSize * job.Shifted.Columns;
         long partial = worker == 0 ? 0 : (long)g.OutChannels * g.FilterSize + g.OutChannels;
-        return examples * perExample + columnElements + partial + (job.Pooled ? (long)g.OutChannels * g.OutSpatial : 0);
+        return examples * perExample + columnElements + partial + UnpoolScratch(ref job);
     }
 
     private static long BackwardScratch<T>(ref ConvJob<T> job, int worker) where T : unmanaged
     {
         ref readonly ConvGeometry g = ref job.Geometry;
         long outElements = (long)g.OutChannels * g.OutSpatial;
-        long masked = job.Epilogue == Epilogue.None && !job.Pooled ? 0 : outElements;
+        long masked = job.Pooled ? UnpoolScratch(ref job) : job.Epilogue == Epilogue.None ? 0 : outElements;
         long columns = IsPointwise(g) ? 0 : (long)g.FilterSize * g.OutSpatial;
         long partial = worker == 0 ? 0 : (long)g.OutChannels * g.FilterSize + g.OutChannels;
         return masked + columns + partial;
     }
+
+    // Unpool's target (the example's whole output gradient) and its masked plane of pooled gradients.
+    private static long UnpoolScratch<T>(ref ConvJob<T> job) where T : unmanaged =>
+        job.Pooled ? (long)job.Geometry.OutChannels * job.Geometry.OutSpatial + job.Pool.OutSpatial : 0;
 
     // Where a worker's weight and bias gradients go: the caller (worker 0) writes the real ones,
     // every other worker a private partial sum at `partial` (zeroed on its first item of the call,
@@ -411,7 +415,7 @@ public static unsafe partial class Convolution
         int weights = g.OutChannels * ck, outElements = g.OutChannels * p;
         bool pointwise = IsPointwise(g);
         // scratch: [masked or unpooled dY][column matrix][partial dW, dB (workers other than the caller)]
-        long masked = job.Epilogue == Epilogue.None && !job.Pooled ? 0 : outElements;
+        long masked = job.Pooled ? UnpoolScratch(ref job) : job.Epilogue == Epilogue.None ? 0 : outElements;
         long columns = pointwise ? 0 : (long)ck * p;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
         T* scratch = WorkerPool.Scratch<T>(worker, BackwardScratch(ref job, worker));

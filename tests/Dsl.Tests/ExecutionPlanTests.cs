@@ -115,7 +115,8 @@ public class ExecutionPlanTests
     [Fact]
     public void No_fusion_across_another_layer_or_into_the_output()
     {
-        Assert.Equal(new[] { "shifted-gemm", "direct", "direct" }, Plans(T.Net("1x8x8", "conv 3x3x4 -> batchnorm -> relu")));
+        // the conv's relu would have to cross the batchnorm; the batchnorm computes it instead
+        Assert.Equal(new[] { "shifted-gemm", "direct + relu", "fused into batchnorm1" }, Plans(T.Net("1x8x8", "conv 3x3x4 -> batchnorm -> relu")));
         // the last layer is the output (or the loss's logits before a final softmax): it keeps its own slot
         Assert.Equal(new[] { "gemm", "gemm" }, Plans(T.Net("10", "dense 4 -> dense 3")));
         Assert.Equal(new[] { "gemm", "direct" }, Plans(T.Net("10", "dense 3 -> softmax")));
@@ -136,6 +137,20 @@ public class ExecutionPlanTests
         Assert.Equal(KernelStrategy.Fused, n.Layers[2].Plan.Strategy);
         Assert.Equal(4, n.Layers[3].Plan.PoolLayer);
         Assert.False(n.Layers[5].Plan.HasPool);
+    }
+
+    [Fact]
+    public void Batchnorm_computes_the_relu_and_max_pooling_after_it()
+    {
+        var n = T.Net("1x8x8", "conv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2 -> conv 3x3x4 p1 -> batchnorm -> maxpool 2 -> flatten -> dense 2");
+        Assert.Equal(new[]
+        {
+            "shifted-gemm", "direct + relu + maxpool", "fused into batchnorm1", "fused into batchnorm1",
+            "shifted-gemm", "direct + maxpool", "fused into batchnorm2",
+            "direct", "gemm",
+        }, Plans(n));
+        Assert.Equal(3, n.Layers[1].Plan.PoolLayer);
+        Assert.Equal(2, n.Layers[1].Plan.ActivationLayer);
     }
 
     [Theory]

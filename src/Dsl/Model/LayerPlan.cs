@@ -24,7 +24,7 @@ public enum KernelStrategy
     Fused,
 }
 
-/// <summary>An activation a conv or dense kernel applies to its result while it is still in cache
+/// <summary>An activation a conv, dense or batchnorm kernel applies to its result while it is still in cache
 /// (the runtime's <c>Epilogue</c>: only relu has one).</summary>
 public enum FusedActivation
 {
@@ -34,7 +34,7 @@ public enum FusedActivation
 
 /// <summary>
 /// One layer's part of the execution plan. A fused pair is described from both ends: the producer
-/// (conv, depthwise conv, dense) names the activation it applies and the activation layer whose output
+/// (conv, depthwise conv, dense, batchnorm) names the activation it applies and the activation layer whose output
 /// it writes; the activation names the producer it was fused into. Emitters that compute every layer
 /// on its own (the GPU back end) may ignore the plan.
 /// </summary>
@@ -47,8 +47,8 @@ public sealed record LayerPlan(KernelStrategy Strategy, FusedActivation Activati
 {
     public static LayerPlan Direct { get; } = new(KernelStrategy.Direct, FusedActivation.None, -1, -1, "direct");
 
-    /// <summary>For a conv: the index of the max pooling whose output it writes, pooling each example's
-    /// (activated) output while it is still in cache; −1 otherwise. The pooling's plan is
+    /// <summary>For a conv or batchnorm: the index of the max pooling whose output it writes, pooling each
+    /// (activated) output plane while it is still in cache; −1 otherwise. The pooling's plan is
     /// <see cref="KernelStrategy.Fused"/> into this layer.</summary>
     public int PoolLayer { get; init; } = -1;
 

@@ -6,7 +6,8 @@ namespace CnnDsl.Dsl.Planning;
 
 /// <summary>
 /// Chooses how the CPU back end computes each layer of a checked network, from its shapes alone:
-/// which kernel runs it, and which relu layers are folded into the conv or dense kernel before them.
+/// which kernel runs it, which relu layers are folded into the conv, dense or batchnorm kernel before
+/// them, and which max poolings into the conv or batchnorm kernel before them (or before their relu).
 /// The plan is part of the IR, so the summary can say what the generated code will do and the
 /// emitters need not decide it again.
 /// </summary>
@@ -94,7 +95,7 @@ internal static class ExecutionPlanner
     }
 
     /// <summary>
-    /// The relu layer that the conv, depthwise conv or dense layer <paramref name="p"/> can compute
+    /// The relu layer that the conv, depthwise conv, dense or batchnorm layer <paramref name="p"/> can compute
     /// itself, or −1. The fused kernel never stores the pre-activation tensor, so the relu must be the
     /// only reader of it; and the producer must not be the network's output or the loss's logits, which
     /// are read from its own slot.
@@ -102,7 +103,7 @@ internal static class ExecutionPlanner
     private static int FusableRelu(IReadOnlyList<LayerModel> layers, int[] reads, int p)
     {
         var producer = layers[p];
-        if (producer.Kind is not (LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense)) return -1;
+        if (producer.Kind is not (LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense or LayerKind.BatchNorm)) return -1;
         if (reads[p] != 1 || IsOutputOrLogits(layers, p)) return -1;
         for (int r = p + 1; r < layers.Count; r++)
         {
@@ -115,7 +116,7 @@ internal static class ExecutionPlanner
     }
 
     /// <summary>
-    /// The max pooling that conv <paramref name="p"/> can compute on each example's output (after its
+    /// The max pooling that conv or batchnorm <paramref name="p"/> can compute on each plane of its output (after its
     /// fused relu, if any), or −1: the pooling must be the only reader of that output, which is then
     /// never stored, and its windows must stay inside it (no padding, no ceil-mode overhang), as the
     /// runtime's <c>Convolution.CanFuseMaxPool</c> requires. Neither the conv's nor the relu's output
@@ -123,7 +124,7 @@ internal static class ExecutionPlanner
     /// </summary>
     private static int FusableMaxPool(IReadOnlyList<LayerModel> layers, int[] reads, LayerPlan[] plans, int p)
     {
-        if (layers[p].Kind != LayerKind.Conv) return -1;
+        if (layers[p].Kind is not (LayerKind.Conv or LayerKind.BatchNorm)) return -1;
         int written = plans[p].HasActivation ? plans[p].ActivationLayer : p;
         if (reads[written] != 1 || IsOutputOrLogits(layers, p) || IsOutputOrLogits(layers, written)) return -1;
         for (int q = written + 1; q < layers.Count; q++)

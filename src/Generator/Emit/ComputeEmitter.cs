@@ -591,12 +591,12 @@ internal static class ComputeEmitter
             if (FusedPool(i) < 0) description = description.Replace(" + maxpool", "");
             return Layers[i].Kind switch
             {
-                LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense => description,
+                LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense or LayerKind.BatchNorm => description,
                 _ => "direct",
             };
         }
 
-        // A fused pair: the conv or dense layer writes its relu's output slot, relu applied in the kernel.
+        // A fused pair: the conv, dense or batchnorm layer writes its relu's output slot, relu applied in the kernel.
         private string Epilogue(int i) => FusedRelu(i) >= 0 ? ", K.Epilogue.Relu" : "";
 
         private string FusedOutput(int i) => FusedRelu(i) >= 0 ? Y(FusedRelu(i)) : Y(i);
@@ -668,17 +668,21 @@ internal static class ComputeEmitter
                 {
                     int c = inShape.Channels;
                     string mean = $"S({_layout.StateOffsets[i][0]}, {c})", variance = $"S({_layout.StateOffsets[i][1]}, {c})";
+                    int q = FusedPool(i);
+                    // with a fused pooling: the pooled output and argmax, and the pooling's geometry before eps
+                    string output = q >= 0 ? PoolArguments(q) : FusedOutput(i);
+                    string pooled = q >= 0 ? "MaxPooled" : "", pool = q >= 0 ? $", in {Layers[q].PropertyName}Geometry" : "";
                     _w.WriteLine("if (training)");
                     using (_w.Block())
                     {
-                        _w.WriteLine($"K.BatchNorm.ForwardTraining<Real>({X(x)}, {Y(i)}, {Param(i, 0)}, {Param(i, 1)}, {mean}, {variance},");
-                        _w.WriteLine($"    Saved({_layout.SavedOffset[i]}, {c}), Saved({_layout.SavedOffset[i] + c}, {c}), batch, {c}, {spatial}, {Real(layer.Epsilon)}, {Real(layer.Momentum)});");
+                        _w.WriteLine($"K.BatchNorm.ForwardTraining{pooled}<Real>({X(x)}, {output}, {Param(i, 0)}, {Param(i, 1)}, {mean}, {variance},");
+                        _w.WriteLine($"    Saved({_layout.SavedOffset[i]}, {c}), Saved({_layout.SavedOffset[i] + c}, {c}), batch, {c}, {spatial}{pool}, {Real(layer.Epsilon)}, {Real(layer.Momentum)}{Epilogue(i)});");
                         _w.WriteLine($"_state[{_layout.StateOffsets[i][2]}] += (Real)1; // num_batches_tracked");
                     }
                     _w.WriteLine("else");
                     using (_w.Block())
                     {
-                        _w.WriteLine($"K.BatchNorm.ForwardInference<Real>({X(x)}, {Y(i)}, {Param(i, 0)}, {Param(i, 1)}, {mean}, {variance}, batch, {c}, {spatial}, {Real(layer.Epsilon)});");
+                        _w.WriteLine($"K.BatchNorm.ForwardInference{pooled}<Real>({X(x)}, {output}, {Param(i, 0)}, {Param(i, 1)}, {mean}, {variance}, batch, {c}, {spatial}{pool}, {Real(layer.Epsilon)}{Epilogue(i)});");
                     }
                     break;
                 }
@@ -771,9 +775,16 @@ internal static class ComputeEmitter
                     break;
                 case LayerKind.BatchNorm:
                 {
-                    int c = inShape.Channels;
-                    _w.WriteLine($"K.BatchNorm.Backward<Real>({X(x)}, {DY(i)}, {Param(i, 0)}, Saved({_layout.SavedOffset[i]}, {c}), Saved({_layout.SavedOffset[i] + c}, {c}),");
-                    _w.WriteLine($"    {OptionalDX(x)}, {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial});");
+                    int c = inShape.Channels, q = FusedPool(i);
+                    string saved = $"Saved({_layout.SavedOffset[i]}, {c}), Saved({_layout.SavedOffset[i] + c}, {c})";
+                    if (q >= 0)
+                    {
+                        _w.WriteLine($"K.BatchNorm.BackwardMaxPooled<Real>({X(x)}, {DY(q)}, {PoolArguments(q)}, {Param(i, 0)}, {saved},");
+                        _w.WriteLine($"    {OptionalDX(x)}, {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}, in {Layers[q].PropertyName}Geometry{Epilogue(i)});");
+                        break;
+                    }
+                    _w.WriteLine($"K.BatchNorm.Backward<Real>({X(x)}, {FusedOutputGradient(i)}, {Param(i, 0)}, {saved},");
+                    _w.WriteLine($"    {OptionalDX(x)}, {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}{BackwardEpilogue(i)});");
                     break;
                 }
                 case LayerKind.Dropout:

@@ -94,7 +94,7 @@ internal sealed class ComputeLayout
         var plan = layers[producer].Plan;
         int r = plan.ActivationLayer;
         if (plan.Activation != FusedActivation.Relu || r <= producer || r >= layers.Count) return -1;
-        if (layers[producer].Kind is not (LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense)) return -1;
+        if (layers[producer].Kind is not (LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense or LayerKind.BatchNorm)) return -1;
         var relu = layers[r];
         if (relu.Kind != LayerKind.Relu || relu.Plan.FusedInto != producer || relu.Inputs.Count != 1 || relu.Inputs[0] != producer) return -1;
         if (relu.OutputShape != layers[producer].OutputShape || producer == OutputIndex || producer == LossProducer) return -1;
@@ -112,7 +112,7 @@ internal sealed class ComputeLayout
     {
         var layers = Network.Layers;
         int q = layers[producer].Plan.PoolLayer;
-        if (q <= producer || q >= layers.Count || layers[producer].Kind != LayerKind.Conv) return -1;
+        if (q <= producer || q >= layers.Count || layers[producer].Kind is not (LayerKind.Conv or LayerKind.BatchNorm)) return -1;
         int written = FusedRelu[producer] >= 0 ? FusedRelu[producer] : producer;
         if (layers[producer].Plan.HasActivation && FusedRelu[producer] < 0) return -1; // the plan's relu was not followed
         var pool = layers[q];
@@ -147,7 +147,7 @@ internal sealed class ComputeLayout
     /// <summary>Per layer: the relu its kernel applies and whose slot it writes, or −1.</summary>
     public List<int> FusedRelu { get; } = new();
 
-    /// <summary>Per conv: the max pooling its kernel applies and whose slot it writes, or −1.</summary>
+    /// <summary>Per conv or batchnorm: the max pooling its kernel applies and whose slot it writes, or −1.</summary>
     public List<int> FusedPool { get; } = new();
 
     /// <summary>Per layer: for a relu or pooling computed by the layer before it, that layer; −1 otherwise.</summary>

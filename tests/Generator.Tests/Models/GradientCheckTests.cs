@@ -31,6 +31,8 @@ public class GradientCheckTests
         // max pooling fused into the conv before it (or its relu): only the pooled output and argmax are stored
         { "max pooling fused into conv + relu, conv, and a stride-2 conv", "input 2x13x13\nconv 3x3x4 p1 -> relu -> maxpool 2 -> conv 3x3x3 p1 -> maxpool 3 s1 -> conv 2x2x3 s2 -> relu -> maxpool 2 -> flatten -> dense 3" },
         { "fused max pooling is the output", "input 2x6x6\nconv 3x3x4 p1 -> relu -> maxpool 2" },
+        // batchnorm computing its relu, and its relu and max pooling (training-mode statistics)
+        { "relu and max pooling fused into batchnorm", "input 2x10x10\nconv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2 -> conv 3x3x3 p1 -> batchnorm -> maxpool 3 s1 -> conv 3x3x2 -> batchnorm -> relu -> flatten -> dense 3" },
     };
 
     [Theory]

@@ -315,6 +315,40 @@ public class DropoutAndRandomTests
         Assert.All(y, v => Assert.Equal(0, v));
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.25)]
+    [InlineData(0.3)]
+    [InlineData(0.999)]
+    public void Each_element_is_dropped_when_its_draw_is_below_the_rate_in_float_and_double(double rate)
+    {
+        int n = 5000;
+        ulong state = 99, reference = 99, single = 99;
+        var x = new double[n]; x.AsSpan().Fill(1);
+        var y = new double[n]; var mask = new double[n];
+        Dropout.ForwardTraining<double>(x, y, mask, rate, ref state);
+        var xf = new float[n]; xf.AsSpan().Fill(1);
+        var yf = new float[n]; var maskf = new float[n];
+        Dropout.ForwardTraining<float>(xf, yf, maskf, (float)rate, ref single);
+        for (int i = 0; i < n; i++)
+        {
+            bool dropped = DeterministicRandom.NextDouble(ref reference) < rate;
+            Assert.Equal(dropped, mask[i] == 0);
+            Assert.Equal(dropped, maskf[i] == 0);
+        }
+        // the state moved on by one draw per element
+        Assert.Equal(reference, state);
+        Assert.Equal(reference, single);
+    }
+
+    [Fact]
+    public void Dropout_refuses_an_output_or_mask_shorter_than_its_input()
+    {
+        ulong state = 1;
+        var e = Assert.Throws<ArgumentException>(() => Dropout.ForwardTraining<float>(new float[8], new float[8], new float[7], 0.5f, ref state));
+        Assert.Contains("mask of 7", e.Message);
+    }
+
     [Fact]
     public void Initializers_respect_bounds_and_are_reproducible()
     {

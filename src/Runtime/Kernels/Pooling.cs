@@ -112,8 +112,12 @@ public static unsafe class Pooling
             float* yo = y + (nint)zh * ow;
             int* ao = am + (nint)zh * ow;
             int zw = 0;
-            for (; zw + 4 <= ow; zw += 4)
+            // a row whose width is not a multiple of four ends with the last four outputs, overlapping
+            // some already written (with the same values): a scalar tail with its mispredicted
+            // compares cost more than the vector step on 7- and 14-wide rows
+            for (; zw < ow && ow >= 4; zw += 4)
             {
+                if (zw + 4 > ow) zw = ow - 4;
                 Vector128<float> a0 = Vector128.Load(r0 + 2 * zw), b0 = Vector128.Load(r0 + 2 * zw + 4);
                 Vector128<float> a1 = Vector128.Load(r1 + 2 * zw), b1 = Vector128.Load(r1 + 2 * zw + 4);
                 Vector128<float> best = Sse.Shuffle(a0, b0, 0b10_00_10_00);

@@ -351,20 +351,25 @@ public static unsafe partial class Convolution
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         if (job.Shifted.RowOffsets != null)
         {
+            // scratch: [padded input][wide output of one group][one output plane per thread, when a pooling follows]
             ref readonly ShiftedInput s = ref job.Shifted;
             long wideElements = (long)fg * s.Columns;
-            float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + wideElements + (job.Pooled ? (long)g.OutChannels * p : 0));
+            float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + wideElements + (job.Pooled ? (long)ComputeThreads.Count * p : 0));
             float* padded = scratch, wide = scratch + s.PaddedElements;
-            float* output = job.Pooled ? wide + wideElements : (float*)job.Y + (nint)n * g.OutChannels * p;
             s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
             for (int gi = 0; gi < g.Groups; gi++)
             {
-                SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
-                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns);
-                s.Extract(wide, fg, output + (nint)gi * fg * p);
+                // the blocks seed their own part of the output with the bias, and the planes are copied
+                // out (activated, pooled) on all threads: on one, those passes were a third of a layer
+                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns,
+                    seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg);
+                var finish = new FinishJob { Wide = wide, Planes = wide + wideElements, Example = n, FirstFilter = gi * fg };
+                fixed (ConvJob<T>* conv = &job)
+                {
+                    finish.Conv = conv;
+                    WorkerPool.For(fg, &FinishPlane, &finish);
+                }
             }
-            if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, output, 1, g.OutChannels * p, 0);
-            if (job.Pooled) PoolSplit(ref job, (T*)output, n);
             return;
         }
         bool pointwise = IsPointwise(g);
@@ -385,10 +390,36 @@ public static unsafe partial class Convolution
                 fixed (ConvJob<T>* context = &job) WorkerPool.For(cg, &Im2ColChannel<T>, context);
             }
             T* y = job.Pooled ? whole + (nint)gi * fg * p : job.Y + ((nint)n * g.OutChannels + gi * fg) * p;
-            SeedBias(y, job.B == null ? null : job.B + gi * fg, fg, p);
-            MatMul.ParallelBroadcast(fg, p, ck, job.W + gi * fg * ck, ck, 1, pointwise ? x : job.Columns, p, y, p, job.Epilogue);
+            MatMul.ParallelBroadcast(fg, p, ck, job.W + gi * fg * ck, ck, 1, pointwise ? x : job.Columns, p, y, p, job.Epilogue,
+                seed: true, rowSeed: job.B == null ? null : job.B + gi * fg);
         }
         if (job.Pooled) PoolSplit(ref job, whole, n);
+    }
+
+    private struct FinishJob
+    {
+        public void* Conv; // the ConvJob<float> of the layer
+        public float* Wide, Planes;
+        public int Example, FirstFilter;
+    }
+
+    // One output plane of a split example (item: filter in the group): copied out of the wide
+    // layout, activated, and pooled through this worker's plane of scratch when a pooling follows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FinishPlane(void* context, int item, int worker)
+    {
+        ref FinishJob finish = ref *(FinishJob*)context;
+        ref ConvJob<float> job = ref *(ConvJob<float>*)finish.Conv;
+        int p = job.Geometry.OutSpatial, f = finish.FirstFilter + item;
+        nint plane = (nint)finish.Example * job.Geometry.OutChannels + f;
+        float* output = job.Pooled ? finish.Planes + (nint)worker * p : job.Y + plane * p;
+        job.Shifted.Extract(finish.Wide + (nint)item * job.Shifted.Columns, 1, output);
+        if (job.Epilogue != Epilogue.None) Epilogues.Relu(new Span<float>(output, p));
+        if (job.Pooled)
+        {
+            int q = job.Pool.OutSpatial;
+            Pooling.MaxPlaneInside(output, job.Y + plane * q, job.Argmax + plane * q, job.Pool);
+        }
     }
 
     private static void Im2ColChannel<T>(void* context, int channel, int worker) where T : unmanaged, IFloatingPointIeee754<T>

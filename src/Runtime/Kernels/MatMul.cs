@@ -69,18 +69,23 @@ internal static unsafe class MatMul
             new ReadOnlySpan<T>(b, Extent(n, k, ldb, 1)), (int)ldb, new Span<T>(c, Extent(m, n, ldc, 1)), (int)ldc);
     }
 
+    /// <summary>C += A·B split into blocks of C over the pool. With <paramref name="seed"/>, each block
+    /// first sets its part of row i of C to rowSeed[i] (zero without rowSeed), so C is overwritten
+    /// with A·B + rowSeed on all threads instead of being filled on one beforehand.</summary>
     public static void ParallelBroadcast<T>(int m, int n, int k, T* a, nint aRow, nint aCol, T* b, nint ldb, T* c, nint ldc,
-        Epilogue epilogue = Epilogue.None)
+        Epilogue epilogue = Epilogue.None, bool seed = false, T* rowSeed = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var job = new Job<T> { A = a, ARow = aRow, ACol = aCol, B = b, Ldb = ldb, C = c, Ldc = ldc, M = m, N = n, K = k, Epilogue = epilogue };
+        var job = new Job<T> { A = a, ARow = aRow, ACol = aCol, B = b, Ldb = ldb, C = c, Ldc = ldc, M = m, N = n, K = k, Epilogue = epilogue, Seed = seed, RowSeed = rowSeed };
         Run(ref job, &BroadcastBlock<T>);
     }
 
-    /// <summary><see cref="BroadcastShifted"/> split into blocks of C over the pool.</summary>
-    public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc)
+    /// <summary><see cref="BroadcastShifted"/> split into blocks of C over the pool, seeded as in
+    /// <see cref="ParallelBroadcast{T}"/>.</summary>
+    public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc,
+        bool seed = false, float* rowSeed = null)
     {
-        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, C = c, Ldc = ldc, M = m, N = n, K = k };
+        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, C = c, Ldc = ldc, M = m, N = n, K = k, Seed = seed, RowSeed = rowSeed };
         Run(ref job, &BroadcastShiftedBlock);
     }
 
@@ -94,8 +99,9 @@ internal static unsafe class MatMul
 
     private struct Job<T> where T : unmanaged
     {
-        public T* A, B, C;
+        public T* A, B, C, RowSeed;
         public nint* RowOffsets;
+        public bool Seed;
         public nint ARow, ACol, Ldb, Ldc;
         public int M, N, K, RowBlock, ColumnBlock, ColumnBlocks;
         public Epilogue Epilogue;
@@ -138,6 +144,7 @@ internal static unsafe class MatMul
         ref Job<T> job = ref *(Job<T>*)context;
         Block(ref job, item, out int i0, out int m, out int j0, out int n);
         T* c = job.C + i0 * job.Ldc + j0;
+        if (job.Seed) SeedBlock(job.RowSeed == null ? null : job.RowSeed + i0, c, m, n, job.Ldc);
         Broadcast(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B + j0, job.Ldb, c, job.Ldc);
         Apply(job.Epilogue, c, m, n, job.Ldc);
     }
@@ -146,6 +153,7 @@ internal static unsafe class MatMul
     {
         ref Job<float> job = ref *(Job<float>*)context;
         Block(ref job, item, out int i0, out int m, out int j0, out int n);
+        if (job.Seed) SeedBlock(job.RowSeed == null ? null : job.RowSeed + i0, job.C + i0 * job.Ldc + j0, m, n, job.Ldc);
         // a column block of the shifted views is the same views moved j0 columns on
         BroadcastShifted(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B + j0, job.RowOffsets, job.C + i0 * job.Ldc + j0, job.Ldc);
     }
@@ -158,6 +166,11 @@ internal static unsafe class MatMul
         T* c = job.C + i0 * job.Ldc + j0;
         Dot(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.B + j0 * job.Ldb, job.Ldb, c, job.Ldc);
         Apply(job.Epilogue, c, m, n, job.Ldc);
+    }
+
+    private static void SeedBlock<T>(T* rowSeed, T* c, int m, int n, nint ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++) new Span<T>(c + i * ldc, n).Fill(rowSeed == null ? T.Zero : rowSeed[i]);
     }
 
     private static void Block<T>(ref Job<T> job, int item, out int i0, out int m, out int j0, out int n) where T : unmanaged

@@ -652,6 +652,11 @@ internal sealed class Checker
         private static (long Peak, long Training) ActivationMemory(TensorShape input, List<LayerModel> layers, List<int> inputConsumers, List<int>[] consumers)
         {
             // A tensor lives from the layer that makes it to its last reader; the output lives to the end.
+            // Under the execution plan a fused chain (conv → relu → maxpool) stores only its last tensor,
+            // written when the chain's first layer runs; the tensors inside it are never stored.
+            var written = new long[layers.Count];
+            for (int i = 0; i < layers.Count; i++)
+                if (IsStored(layers, i)) written[layers[i].Plan.IsFused ? layers[i].Plan.FusedInto : i] += layers[i].OutputShape.ElementCount;
             long current = input.ElementCount;
             long peak = current;
             long training = input.ElementCount;
@@ -660,14 +665,23 @@ internal sealed class Checker
             if (inputConsumers.Count > 0) releaseAt[inputConsumers.Max()].Add(input.ElementCount);
             for (int i = 0; i < layers.Count; i++)
             {
-                long size = layers[i].OutputShape.ElementCount;
-                current += size;
-                training += size;
+                long size = IsStored(layers, i) ? layers[i].OutputShape.ElementCount : 0;
+                current += written[i];
+                training += written[i];
                 peak = Math.Max(peak, current);
                 if (consumers[i].Count > 0) releaseAt[consumers[i].Max()].Add(size);
                 foreach (long released in releaseAt[i]) current -= released;
             }
             return (peak, training);
+        }
+
+        // Whether a layer's output reaches memory: not for a layer whose kernel goes on to compute a
+        // fused relu or pooling, nor for a fused relu inside a chain that also pools.
+        private static bool IsStored(List<LayerModel> layers, int i)
+        {
+            var plan = layers[i].Plan;
+            if (plan.HasActivation || plan.HasPool) return false;
+            return !(plan.IsFused && layers[i].Kind != LayerKind.MaxPool && layers[plan.FusedInto].Plan.HasPool);
         }
 
         private void CheckBudgets(List<BudgetSyntax> budgets, long parameters, long macs)

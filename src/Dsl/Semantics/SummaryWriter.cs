@@ -13,7 +13,7 @@ internal static class SummaryWriter
     public const string Conventions =
         "Parameters are learned weights (batchnorm running statistics are buffers, not counted: PyTorch's convention). " +
         "MACs are weight multiply-accumulates of conv and dense layers per example; bias additions are not counted (torchvision's convention). " +
-        "Activation memory is float32 per example: the peak of tensors alive at once during inference, and all layer outputs kept by a training step.";
+        "Activation memory is float32 per example: the peak of tensors alive at once during inference, and the layer outputs a training step keeps for backward (a fused chain such as conv → relu → maxpool keeps only its last), as the generated CPU code stores them.";
 
     public static string LayerLine(LayerModel layer)
     {

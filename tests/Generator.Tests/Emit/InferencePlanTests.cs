@@ -62,6 +62,8 @@ public class InferencePlanTests
                 }
             }
             Assert.True(plan.Elements <= layout.ActivationElements, $"{network.Name}: inference arena {plan.Elements} > training arena {layout.ActivationElements}");
+            // the summary's training memory is what the generated model allocates
+            Assert.Equal(network.TrainingActivationElements, layout.ActivationElements);
         }
     }
 

@@ -13,8 +13,10 @@ public class ExecutionPlanTests
     [InlineData("conv 1x1x8 d2", "pointwise-gemm")] // one tap: dilation changes nothing
     [InlineData("dwconv 1x1x2", "pointwise-gemm")]
     [InlineData("conv 1x1x8 s2", "im2col-gemm")]
-    [InlineData("conv 1x1x8 p1", "shifted-gemm")]
-    [InlineData("conv 1x1x8 pad=0x1", "shifted-gemm")]
+    [InlineData("conv 1x1x8 p1", "direct")] // 4 taps per filter: tiny
+    [InlineData("conv 1x1x8 pad=0x1", "direct")]
+    [InlineData("conv 2x2x8 p1", "direct")] // 16 taps
+    [InlineData("conv 2x2x8 p1 g2", "shifted-gemm")] // groups: not direct
     [InlineData("conv 3x3x8", "shifted-gemm")]
     [InlineData("conv 3x3x8 p1", "shifted-gemm")]
     [InlineData("conv 3x3x8 p1 d2", "shifted-gemm")]
@@ -36,7 +38,10 @@ public class ExecutionPlanTests
         Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x3x5x5", "conv 1x1x1x8").Layers[0].Plan.Strategy);
         Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x3x5x5", "conv 1x1x3x8").Layers[0].Plan.Strategy);
         Assert.Equal(KernelStrategy.Im2ColGemm, T.Net("4x3x5x5", "conv 1x1x3x8 s1x1x2").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.Direct, T.Net("4x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("12x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
+        // 3-D: direct only where the kernel and the output have depth 1
+        Assert.Equal(KernelStrategy.Direct, T.Net("3x1x5x5", "conv 1x3x3x8 p=0x1x1").Layers[0].Plan.Strategy);
     }
 
     [Fact]
@@ -53,7 +58,7 @@ public class ExecutionPlanTests
         var n = T.Net("1x8x8", "conv 3x3x4 -> relu -> dwconv 3x3 -> relu -> flatten -> dense 10 -> relu -> dense 3");
         Assert.Equal(new[]
         {
-            "shifted-gemm + relu", "fused into conv1",
+            "direct + relu", "fused into conv1",
             "shifted-gemm + relu", "fused into dwconv1",
             "direct",
             "gemm + relu", "fused into dense1",
@@ -109,14 +114,14 @@ public class ExecutionPlanTests
     public void Only_relu_is_fused(string activation)
     {
         var n = T.Net("1x8x8", $"conv 3x3x4 -> {activation}");
-        Assert.Equal(new[] { "shifted-gemm", "direct" }, Plans(n));
+        Assert.Equal(new[] { "direct", "direct" }, Plans(n));
     }
 
     [Fact]
     public void No_fusion_across_another_layer_or_into_the_output()
     {
         // the conv's relu would have to cross the batchnorm; the batchnorm computes it instead
-        Assert.Equal(new[] { "shifted-gemm", "direct + relu", "fused into batchnorm1" }, Plans(T.Net("1x8x8", "conv 3x3x4 -> batchnorm -> relu")));
+        Assert.Equal(new[] { "shifted-gemm", "direct + relu", "fused into batchnorm1" }, Plans(T.Net("4x8x8", "conv 3x3x4 -> batchnorm -> relu")));
         // the last layer is the output (or the loss's logits before a final softmax): it keeps its own slot
         Assert.Equal(new[] { "gemm", "gemm" }, Plans(T.Net("10", "dense 4 -> dense 3")));
         Assert.Equal(new[] { "gemm", "direct" }, Plans(T.Net("10", "dense 3 -> softmax")));
@@ -128,7 +133,7 @@ public class ExecutionPlanTests
         var n = T.Net("1x12x12", "conv 3x3x4 p1 -> relu -> maxpool 2 -> conv 3x3x4 s2 p1 -> maxpool 3 s1 -> flatten -> dense 3");
         Assert.Equal(new[]
         {
-            "shifted-gemm + relu + maxpool", "fused into conv1", "fused into conv1",
+            "direct + relu + maxpool", "fused into conv1", "fused into conv1",
             "im2col-gemm + maxpool", "fused into conv2",
             "direct", "gemm",
         }, Plans(n));
@@ -145,7 +150,7 @@ public class ExecutionPlanTests
         var n = T.Net("1x8x8", "conv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2 -> conv 3x3x4 p1 -> batchnorm -> maxpool 2 -> flatten -> dense 2");
         Assert.Equal(new[]
         {
-            "shifted-gemm", "direct + relu + maxpool", "fused into batchnorm1", "fused into batchnorm1",
+            "direct", "direct + relu + maxpool", "fused into batchnorm1", "fused into batchnorm1",
             "shifted-gemm", "direct + maxpool", "fused into batchnorm2",
             "direct", "gemm",
         }, Plans(n));
@@ -171,7 +176,7 @@ public class ExecutionPlanTests
     public void A_max_pooling_that_is_the_output_is_still_fused()
     {
         var n = T.Net("1x8x8", "conv 3x3x4 p1 -> relu -> maxpool 2");
-        Assert.Equal(new[] { "shifted-gemm + relu + maxpool", "fused into conv1", "fused into conv1" }, Plans(n));
+        Assert.Equal(new[] { "direct + relu + maxpool", "fused into conv1", "fused into conv1" }, Plans(n));
     }
 
     [Fact]
@@ -181,7 +186,7 @@ public class ExecutionPlanTests
         var lines = n.Summary.Split('\n');
         Assert.Matches(@"^Layer\s+Definition\s+Output shape\s+Param #\s+MACs\s+Kernel$", lines[2]);
         Assert.Matches(@"^input\s+input 1x28x28\s+1x28x28$", lines[4]); // no kernel, no trailing blanks
-        Assert.Matches(@"^conv1\s+conv 5x5x6 p2\s+6x28x28\s+156\s+117,600\s+shifted-gemm \+ relu \+ maxpool$", lines[5]);
+        Assert.Matches(@"^conv1\s+conv 5x5x6 p2\s+6x28x28\s+156\s+117,600\s+direct \+ relu \+ maxpool$", lines[5]);
         Assert.Matches(@"^relu1\s+relu\s+6x28x28\s+fused into conv1$", lines[6]);
         Assert.Matches(@"^maxpool1\s+maxpool 2\s+6x14x14\s+fused into conv1$", lines[7]);
         Assert.Matches(@"^dense3\s+dense 10\s+10\s+850\s+840\s+gemm$", lines[16]);

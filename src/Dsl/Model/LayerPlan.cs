@@ -3,7 +3,10 @@ namespace CnnDsl.Dsl.Model;
 /// <summary>How the CPU back end computes a layer, chosen at build time from its shapes.</summary>
 public enum KernelStrategy
 {
-    /// <summary>Plain loops over the tensor: pooling, activations, normalisation, merges, copies.</summary>
+    /// <summary>Plain loops over the tensor: pooling, activations, normalisation, merges, copies; and the
+    /// forward pass of tiny convolutions (1-D or 2-D, no groups, at most 32 taps per filter: input
+    /// channels × kernel), accumulated in registers over the taps of the padded input (float with
+    /// AVX2+FMA or AVX-512; backward, and other machines, use the shifted-view GEMM).</summary>
     Direct,
 
     /// <summary>Dense: one matrix product of the batch with the weights.</summary>

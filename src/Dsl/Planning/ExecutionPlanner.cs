@@ -46,7 +46,7 @@ internal static class ExecutionPlanner
         {
             LayerKind.Conv or LayerKind.DepthwiseConv =>
                 IsPointwise(layer) ? KernelStrategy.PointwiseGemm
-                : ReadsShiftedViews(layer) ? KernelStrategy.ShiftedGemm
+                : ReadsShiftedViews(layer) ? (IsTiny(layer) ? KernelStrategy.Direct : KernelStrategy.ShiftedGemm)
                 : KernelStrategy.Im2ColGemm,
             LayerKind.Dense => KernelStrategy.Gemm,
             _ => KernelStrategy.Direct,
@@ -83,6 +83,18 @@ internal static class ExecutionPlanner
         conv.Stride.All(s => s == 1)
         && conv.PaddingMode == PaddingMode.Zeros
         && (long)conv.InputShape.Channels / System.Math.Max(1, conv.Groups) * conv.Kernel.Aggregate(1L, (a, k) => a * k) <= 8192;
+
+    /// <summary>Mirrors <c>Convolution.DirectApplies</c> in src/Runtime/Kernels/ConvolutionDirect.cs (on top of
+    /// the shifted-view rule): 1-D or 2-D (a 3-D kernel and output of depth 1 count), no groups, at most
+    /// 32 taps per filter. Its forward runs as direct loops over the taps; backward uses the shifted views.</summary>
+    private static bool IsTiny(LayerModel conv)
+    {
+        var kernel = conv.Kernel.ToList();
+        var output = conv.OutputShape.Dimensions.Skip(1).ToList();
+        bool flat = kernel.Count < 3 || (kernel[0] == 1 && output[0] == 1);
+        long taps = conv.InputShape.Channels * conv.Kernel.Aggregate(1L, (a, k) => a * k);
+        return flat && conv.Groups == 1 && taps <= 32;
+    }
 
     /// <summary>How many times each layer's output is read, over every layer's inputs (a merge may list one producer twice).</summary>
     private static int[] CountReads(IReadOnlyList<LayerModel> layers)

@@ -47,9 +47,10 @@ public static unsafe partial class Convolution
         long macs = (long)g.OutChannels * g.OutSpatial * g.FilterSize;
         if (batch >= ComputeThreads.Count || macs < SplitThreshold)
         {
+            job.Direct = DirectApplies<T>(g);
             // the caller's scratch is sized here, not by whichever items it happens to take, so a
             // warmed-up model allocates nothing however the items fell during warm-up
-            WorkerPool.Scratch<T>(0, job.Shifted.RowOffsets != null ? ShiftedForwardScratch(ref job) : ForwardScratch(ref job));
+            WorkerPool.Scratch<T>(0, job.Direct ? DirectScratch(ref job) : job.Shifted.RowOffsets != null ? ShiftedForwardScratch(ref job) : ForwardScratch(ref job));
             fixed (ConvJob<T>* context = &job) WorkerPool.For(batch, &ForwardExample<T>, context);
             return;
         }
@@ -126,7 +127,7 @@ public static unsafe partial class Convolution
         public PoolGeometry Pool;
         public ShiftedInput Shifted;
         public Epilogue Epilogue;
-        public bool Pooled;
+        public bool Pooled, Direct;
         public int Example, Group, Batch, ExamplesPerItem;
     }
 
@@ -165,6 +166,11 @@ public static unsafe partial class Convolution
     private static void ForwardExample<T>(void* context, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        if (job.Direct)
+        {
+            DirectForwardExample(ref job, n, worker);
+            return;
+        }
         if (job.Shifted.RowOffsets != null)
         {
             ShiftedForwardExample(ref job, n, worker);

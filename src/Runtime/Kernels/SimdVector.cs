@@ -20,6 +20,8 @@ internal unsafe interface ISimdVector<TSelf> where TSelf : unmanaged, ISimdVecto
     /// <summary>Lanes of <paramref name="value"/> where <paramref name="mask"/> is &gt; 0, zero elsewhere.</summary>
     static abstract TSelf KeepWherePositive(TSelf value, TSelf mask);
     static abstract float Sum(TSelf value);
+    /// <summary>max(value, 0) lane by lane, NaN kept (as the relu layer does).</summary>
+    static abstract TSelf Relu(TSelf value);
     void Store(float* destination);
 }
 
@@ -36,6 +38,7 @@ internal unsafe struct Simd512 : ISimdVector<Simd512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Max(Simd512 a, Simd512 b) => new(Vector512.Max(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 KeepWherePositive(Simd512 value, Simd512 mask) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(mask._v, Vector512<float>.Zero), value._v, Vector512<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Simd512 value) => Vector512.Sum(value._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Relu(Simd512 value) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(value._v, Vector512<float>.Zero) | ~Vector512.Equals(value._v, value._v), value._v, Vector512<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => _v.Store(destination);
 }
 
@@ -52,5 +55,6 @@ internal unsafe struct Simd256 : ISimdVector<Simd256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Max(Simd256 a, Simd256 b) => new(Vector256.Max(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 KeepWherePositive(Simd256 value, Simd256 mask) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(mask._v, Vector256<float>.Zero), value._v, Vector256<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Simd256 value) => Vector256.Sum(value._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Relu(Simd256 value) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(value._v, Vector256<float>.Zero) | ~Vector256.Equals(value._v, value._v), value._v, Vector256<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => _v.Store(destination);
 }

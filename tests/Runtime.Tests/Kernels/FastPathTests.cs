@@ -126,6 +126,29 @@ public sealed class FastPathTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Settings))]
+    public void Tiny_convolutions_run_direct_and_match_the_reference(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(41 + (int)Enum.Parse<SimdWidth>(width) * 10 + threads);
+        var layers = new[]
+        {
+            Conv(1, 28, 6, 5, 1, 2),    // LeNet conv1: 25 taps, 6 filters (one 6-row tile), rows of 28
+            Conv(1, 28, 32, 3, 1, 1),   // FashionNet conv1: 9 taps, 32 filters (five tiles and two rows)
+            Conv(3, 32, 7, 3, 1, 1),    // 27 taps, 7 filters, rows of exactly two 512-bit vectors
+            Conv(2, 5, 13, 4, 1, 0),    // 32 taps, rows of 2, a prime filter count
+            Conv(1, 45, 3, 1, 1, 2),    // a 1×1 kernel with padding, rows of 49
+        };
+        foreach (var g in layers)
+        {
+            Assert.Equal(Simd.Current != SimdWidth.Portable, Convolution.DirectApplies<float>(g));
+            foreach (int batch in new[] { threads, 5 })
+                foreach (var epilogue in new[] { Epilogue.Relu, Epilogue.None })
+                    CheckConvolution(rng, g, batch, epilogue, $"{width} t{threads} batch {batch} {epilogue} {g}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Settings))]
     public void Dense_matches_reference_with_and_without_fused_relu(string width, int threads)
     {
         Use(width, threads);

@@ -10,9 +10,9 @@ namespace CnnDsl.Generator.Emit;
 /// gradient, argmax indices, dropout mask and batchnorm statistics live in their arenas (offsets per
 /// example; the run-time batch size multiplies them), and where each parameter and state tensor lives.
 /// Every layer output keeps its own slot because a training step needs them all for backward, except
-/// where the execution plan fuses a relu into the conv or dense layer before it, or a max pooling
-/// into the conv before it (or before its relu): what the kernel computes on the way is never stored,
-/// so the chain has one slot, holding the last layer's output.
+/// where the execution plan fuses a relu into the conv, dense or batchnorm layer before it, or a max
+/// pooling into the conv or batchnorm before it (or before its relu): what the kernel computes on the
+/// way is never stored, so the chain has one slot, holding the last layer's output.
 /// </summary>
 internal sealed class ComputeLayout
 {
@@ -104,9 +104,9 @@ internal sealed class ComputeLayout
     }
 
     /// <summary>
-    /// The max pooling the plan fuses into conv <paramref name="producer"/>, or −1, re-checked like
-    /// <see cref="CheckedFusion"/>: the pooling reads only the tensor the conv writes (its output, or its
-    /// fused relu's), nothing else reads that tensor, and it is not the output or the logits.
+    /// The max pooling the plan fuses into conv or batchnorm <paramref name="producer"/>, or −1, re-checked
+    /// like <see cref="CheckedFusion"/>: the pooling reads only the tensor the producer writes (its output,
+    /// or its fused relu's), nothing else reads that tensor, and it is not the output or the logits.
     /// </summary>
     private int CheckedPoolFusion(int producer)
     {

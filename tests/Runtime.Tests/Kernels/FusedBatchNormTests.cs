@@ -84,8 +84,7 @@ public sealed class FusedBatchNormTests : IDisposable
         int spatial = h * w, size = n * c * spatial, pooled = n * c * pool.OutSpatial;
         float[] x = Ints(rng, size), gamma = Ints(rng, c), beta = Ints(rng, c), dPooled = ToFloat(RandomArray(rng, pooled));
         // separate kernels: batchnorm (with the already tested relu epilogue), pooling
-        var separate = Run(x, gamma, beta, n, c, spatial, fused: epilogue == Epilogue.Relu);
-        if (epilogue == Epilogue.None) separate = Run(x, gamma, beta, n, c, spatial, fused: false, relu: false);
+        var separate = epilogue == Epilogue.Relu ? Run(x, gamma, beta, n, c, spatial, fused: true) : Run(x, gamma, beta, n, c, spatial, fused: false, relu: false);
         var expected = new float[pooled];
         var expectedArgmax = new int[pooled];
         Pooling.MaxForward<float>(separate.Y, expected, expectedArgmax, n, pool);

@@ -84,7 +84,8 @@ public static unsafe partial class BatchNorm
         public PoolGeometry Pool;
         public bool Pooled;
         public Epilogue Epilogue;
-        public int Batch, Channels, Spatial;
+        public bool Training; // a pooled plane pass normalises with the batch statistics, else the running ones
+        public int Batch, Channels, Spatial, PlanesPerItem;
         public T Eps, Momentum;
     }
 
@@ -132,14 +133,15 @@ public static unsafe partial class BatchNorm
         T momentum = job.Momentum;
         job.RunningMean[c] = (T.One - momentum) * job.RunningMean[c] + momentum * mean;
         job.RunningVar[c] = (T.One - momentum) * job.RunningVar[c] + momentum * unbiased;
-        Normalise(ref job, c, mean, invStd * job.Gamma[c], job.Beta[c], worker);
+        // with a fused pooling the planes are normalised afterwards, in runs of whole planes
+        if (!job.Pooled) Normalise(ref job, c, mean, invStd * job.Gamma[c], job.Beta[c]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InferenceChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref Job<T> job = ref *(Job<T>*)context;
-        Normalise(ref job, c, job.RunningMean[c], job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps), job.Beta[c], worker);
+        Normalise(ref job, c, job.RunningMean[c], job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps), job.Beta[c]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -210,36 +212,34 @@ public static unsafe partial class BatchNorm
         return job.Dx != null;
     }
 
-    // y = (x − mean)·scale + shift over channel c, then the epilogue; with a fused pooling each plane
-    // goes through the worker's scratch and only its pooled values and argmax are written.
-    private static void Normalise<T>(ref Job<T> job, int c, T mean, T scale, T shift, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    // y = (x − mean)·scale + shift over channel c, then the epilogue.
+    private static void Normalise<T>(ref Job<T> job, int c, T mean, T scale, T shift) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int spatial = job.Spatial, stride = job.Channels * spatial, vc = Vector<T>.Count;
+        int spatial = job.Spatial, stride = job.Channels * spatial;
         bool relu = job.Epilogue == Epilogue.Relu;
-        Vector<T> vm = new(mean), vs = new(scale), vb = new(shift);
-        T* plane = job.Pooled ? WorkerPool.Scratch<T>(worker, spatial) : null;
         for (int n = 0; n < job.Batch; n++)
         {
             nint o = (nint)n * stride + (nint)c * spatial;
-            T* x = job.X + o, y = job.Pooled ? plane : job.Y + o;
-            int s = 0;
-            for (; s + vc <= spatial; s += vc)
-            {
-                Vector<T> v = (Vector.Load(x + s) - vm) * vs + vb;
-                // relu keeps NaN, as the relu layer does
-                if (relu) v = Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero) | ~Vector.Equals(v, v), v, Vector<T>.Zero);
-                v.Store(y + s);
-            }
-            for (; s < spatial; s++)
-            {
-                T v = (x[s] - mean) * scale + shift;
-                y[s] = relu && !(v > T.Zero || T.IsNaN(v)) ? T.Zero : v;
-            }
-            if (job.Pooled)
-            {
-                nint q = ((nint)n * job.Channels + c) * job.Pool.OutSpatial;
-                Pooling.MaxPlaneInside(plane, job.Y + q, job.Argmax + q, job.Pool);
-            }
+            NormalisePlane(job.X + o, job.Y + o, spatial, mean, scale, shift, relu);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void NormalisePlane<T>(T* x, T* y, int spatial, T mean, T scale, T shift, bool relu) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vc = Vector<T>.Count, s = 0;
+        Vector<T> vm = new(mean), vs = new(scale), vb = new(shift);
+        for (; s + vc <= spatial; s += vc)
+        {
+            Vector<T> v = (Vector.Load(x + s) - vm) * vs + vb;
+            // relu keeps NaN, as the relu layer does
+            if (relu) v = Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<T>.Zero) | ~Vector.Equals(v, v), v, Vector<T>.Zero);
+            v.Store(y + s);
+        }
+        for (; s < spatial; s++)
+        {
+            T v = (x[s] - mean) * scale + shift;
+            y[s] = relu && !(v > T.Zero || T.IsNaN(v)) ? T.Zero : v;
         }
     }
 

@@ -73,3 +73,33 @@ public sealed class DenseBuffers
     public float[] WeightGradient { get; }
     public float[] BiasGradient { get; }
 }
+
+/// <summary>Everything one batchnorm's training forward reads and writes.</summary>
+public sealed class BatchNormBuffers
+{
+    public BatchNormBuffers(int batch, int channels, int spatial)
+    {
+        (Batch, Channels, Spatial) = (batch, channels, spatial);
+        Input = RandomData.Floats(batch * channels * spatial, 1);
+        Output = new float[Input.Length];
+        Gamma = RandomData.Floats(channels, 2);
+        Beta = RandomData.Floats(channels, 3);
+        RunningMean = new float[channels];
+        RunningVar = new float[channels];
+        Array.Fill(RunningVar, 1f);
+        SavedMean = new float[channels];
+        SavedInvStd = new float[channels];
+    }
+
+    public int Batch { get; }
+    public int Channels { get; }
+    public int Spatial { get; }
+    public float[] Input { get; }
+    public float[] Output { get; }
+    public float[] Gamma { get; }
+    public float[] Beta { get; }
+    public float[] RunningMean { get; }
+    public float[] RunningVar { get; }
+    public float[] SavedMean { get; }
+    public float[] SavedInvStd { get; }
+}

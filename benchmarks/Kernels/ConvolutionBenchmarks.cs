@@ -10,6 +10,9 @@ public class ConvolutionBenchmarks
 {
     public static IEnumerable<ConvolutionShape> Shapes => new ConvolutionShape[]
     {
+        // tiny first layers (the direct strategy: at most 32 taps per filter)
+        new("lenet-conv1 64x1x28x28 k5p2 f6", Batch: 64, Channels: 1, Height: 28, Width: 28, Filters: 6, Kernel: 5, Pad: 2),
+        new("vgg-conv1 16x3x32x32 k3p1 f32", Batch: 16, Channels: 3, Height: 32, Width: 32, Filters: 32, Kernel: 3, Pad: 1),
         // LeNet-5's second convolution at its training batch
         new("lenet-conv2 64x6x14x14 k5 f16", Batch: 64, Channels: 6, Height: 14, Width: 14, Filters: 16, Kernel: 5),
         // the VGG-ish net's second stage

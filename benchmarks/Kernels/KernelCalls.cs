@@ -26,4 +26,28 @@ public static class KernelCalls
         Pooling.MaxForward<float>(input, output, argmax, batch, g);
 
     public static void ReluForward(float[] x, float[] y) => Activations.ReluForward<float>(x, y);
+
+    // conv → relu → maxpool, as the generated code runs it (one kernel) and as three layers
+    public static void ConvolutionReluMaxPool(ConvolutionBuffers b, in ConvGeometry g, float[] pooled, int[] argmax, in PoolGeometry pool) =>
+        Convolution.ForwardMaxPooled<float>(b.Input, b.Weight, b.Bias, pooled, argmax, b.Batch, g, pool, Epilogue.Relu);
+
+    public static void ConvolutionThenReluThenMaxPool(ConvolutionBuffers b, in ConvGeometry g, float[] activated, float[] pooled, int[] argmax, in PoolGeometry pool)
+    {
+        Convolution.Forward<float>(b.Input, b.Weight, b.Bias, b.Output, b.Batch, g);
+        Activations.ReluForward<float>(b.Output, activated);
+        Pooling.MaxForward<float>(activated, pooled, argmax, b.Batch, pool);
+    }
+
+    // batchnorm (training) → relu → maxpool, fused and as three layers
+    public static void BatchNormReluMaxPool(BatchNormBuffers b, float[] pooled, int[] argmax, in PoolGeometry pool) =>
+        BatchNorm.ForwardTrainingMaxPooled<float>(b.Input, pooled, argmax, b.Gamma, b.Beta, b.RunningMean, b.RunningVar, b.SavedMean, b.SavedInvStd,
+            b.Batch, b.Channels, b.Spatial, pool, 1e-5f, 0.1f, Epilogue.Relu);
+
+    public static void BatchNormThenReluThenMaxPool(BatchNormBuffers b, float[] activated, float[] pooled, int[] argmax, in PoolGeometry pool)
+    {
+        BatchNorm.ForwardTraining<float>(b.Input, b.Output, b.Gamma, b.Beta, b.RunningMean, b.RunningVar, b.SavedMean, b.SavedInvStd,
+            b.Batch, b.Channels, b.Spatial, 1e-5f, 0.1f);
+        Activations.ReluForward<float>(b.Output, activated);
+        Pooling.MaxForward<float>(activated, pooled, argmax, b.Batch, pool);
+    }
 }

@@ -538,13 +538,13 @@ internal static class ComputeEmitter
 
         private string Real(double value) => "(Real)" + value.ToString("R", CultureInfo.InvariantCulture);
 
-        /// <summary>A relu or pooling computed by the conv or dense kernel before it: it has no methods of its own.</summary>
+        /// <summary>A relu or pooling computed by the conv, dense or batchnorm kernel before it: it has no methods of its own.</summary>
         private bool IsFusedAway(int i) => _layout.FusedInto[i] >= 0;
 
         /// <summary>The relu layer whose output layer <paramref name="i"/> writes with a relu epilogue, or −1.</summary>
         private int FusedRelu(int i) => _layout.FusedRelu[i];
 
-        /// <summary>The max pooling whose output conv <paramref name="i"/> writes, or −1.</summary>
+        /// <summary>The max pooling whose output conv or batchnorm <paramref name="i"/> writes, or −1.</summary>
         private int FusedPool(int i) => _layout.FusedPool[i];
 
         private void EmitLayer(int i)
@@ -560,7 +560,7 @@ internal static class ComputeEmitter
             {
                 var producer = Layers[_layout.FusedInto[i]];
                 if (layer.Kind == LayerKind.MaxPool)
-                    _w.WriteLine($"// Computed by Forward{producer.PropertyName} on each example's output while it is in cache; Backward{producer.PropertyName} routes the gradient through the argmax.");
+                    _w.WriteLine($"// Computed by Forward{producer.PropertyName} on each output plane while it is in cache; Backward{producer.PropertyName} routes the gradient through the argmax.");
                 else
                     _w.WriteLine($"// Computed by Forward{producer.PropertyName}'s relu epilogue into this layer's slot; Backward{producer.PropertyName} applies relu'.");
                 _w.WriteLine();
@@ -606,7 +606,7 @@ internal static class ComputeEmitter
 
         private string BackwardEpilogue(int i) => FusedRelu(i) >= 0 ? $", K.Epilogue.Relu, {Y(FusedRelu(i))}" : "";
 
-        // A conv with a fused pooling: the pooling's output slot and argmax, and its geometry.
+        // A conv or batchnorm with a fused pooling: the pooling's output slot and argmax.
         private string PoolArguments(int q) =>
             $"{Y(q)}, Argmax({_layout.ArgmaxOffset[q]}, {_layout.SizeOf(q)}, batch)";
 

@@ -31,7 +31,7 @@ public static unsafe partial class BatchNorm
             var job = new Job<T>
             {
                 X = px, Y = py, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv, SavedMean = psm, SavedInvStd = psi,
-                Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum, Epilogue = epilogue,
+                Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum, Epilogue = epilogue, Training = true,
             };
             Run(ref job, &TrainingChannel<T>);
         }
@@ -84,15 +84,15 @@ public static unsafe partial class BatchNorm
         public PoolGeometry Pool;
         public bool Pooled;
         public Epilogue Epilogue;
-        public bool Training; // a pooled plane pass normalises with the batch statistics, else the running ones
+        public bool Training; // normalise with the batch statistics (else the running ones)
         public int Batch, Channels, Spatial, PlanesPerItem;
         public T Eps, Momentum;
     }
 
     private static void Run<T>(ref Job<T> job, delegate*<void*, int, int, void> body) where T : unmanaged
     {
-        // a fused pooling normalises each plane (or masks its pooled gradient) in scratch; the caller's is sized here
-        if (job.Pooled) WorkerPool.Scratch<T>(0, Math.Max(job.Spatial, job.Pool.OutSpatial));
+        // a fused pooling's backward masks each plane's pooled gradient in scratch; the caller's is sized here
+        if (job.Pooled) WorkerPool.Scratch<T>(0, job.Pool.OutSpatial);
         fixed (Job<T>* context = &job)
         {
             if ((long)job.Batch * job.Channels * job.Spatial < ParallelThreshold)
@@ -134,15 +134,19 @@ public static unsafe partial class BatchNorm
         job.RunningMean[c] = (T.One - momentum) * job.RunningMean[c] + momentum * mean;
         job.RunningVar[c] = (T.One - momentum) * job.RunningVar[c] + momentum * unbiased;
         // with a fused pooling the planes are normalised afterwards, in runs of whole planes
-        if (!job.Pooled) Normalise(ref job, c, mean, invStd * job.Gamma[c], job.Beta[c]);
+        if (!job.Pooled) Normalise(ref job, c);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InferenceChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref Job<T> job = ref *(Job<T>*)context;
-        Normalise(ref job, c, job.RunningMean[c], job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps), job.Beta[c]);
-    }
+    private static void InferenceChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Normalise(ref *(Job<T>*)context, c);
+
+    // The mean and scale channel c is normalised with: the batch statistics TrainingChannel saved, or
+    // the running ones in inference. One place, so the per-channel and per-plane passes agree exactly.
+    private static (T Mean, T Scale) Normalisation<T>(ref Job<T> job, int c) where T : unmanaged, IFloatingPointIeee754<T> =>
+        job.Training
+            ? (job.SavedMean[c], job.SavedInvStd[c] * job.Gamma[c])
+            : (job.RunningMean[c], job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardChannel<T>(void* context, int c, int worker) where T : unmanaged, IFloatingPointIeee754<T>
@@ -212,15 +216,16 @@ public static unsafe partial class BatchNorm
         return job.Dx != null;
     }
 
-    // y = (x − mean)·scale + shift over channel c, then the epilogue.
-    private static void Normalise<T>(ref Job<T> job, int c, T mean, T scale, T shift) where T : unmanaged, IFloatingPointIeee754<T>
+    // y = (x − mean)·scale + beta over channel c, then the epilogue.
+    private static void Normalise<T>(ref Job<T> job, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int spatial = job.Spatial, stride = job.Channels * spatial;
         bool relu = job.Epilogue == Epilogue.Relu;
+        var (mean, scale) = Normalisation(ref job, c);
         for (int n = 0; n < job.Batch; n++)
         {
             nint o = (nint)n * stride + (nint)c * spatial;
-            NormalisePlane(job.X + o, job.Y + o, spatial, mean, scale, shift, relu);
+            NormalisePlane(job.X + o, job.Y + o, spatial, mean, scale, job.Beta[c], relu);
         }
     }
 

@@ -34,9 +34,9 @@ public static unsafe partial class BatchNorm
             {
                 X = px, Y = py, Argmax = am, Pool = pool, Pooled = true, Gamma = pg, Beta = pb, RunningMean = prm, RunningVar = prv,
                 SavedMean = psm, SavedInvStd = psi, Batch = batch, Channels = channels, Spatial = spatial, Eps = eps, Momentum = momentum, Epilogue = epilogue,
+                Training = true,
             };
             Run(ref job, &TrainingChannel<T>);
-            job.Training = true;
             RunPooledPlanes(ref job);
         }
     }
@@ -108,9 +108,7 @@ public static unsafe partial class BatchNorm
         for (int plane = first; plane < end; plane++)
         {
             int c = plane % job.Channels;
-            // the same scale and shift as Normalise computes for the channel
-            T mean = job.Training ? job.SavedMean[c] : job.RunningMean[c];
-            T scale = job.Training ? job.SavedInvStd[c] * job.Gamma[c] : job.Gamma[c] / T.Sqrt(job.RunningVar[c] + job.Eps);
+            var (mean, scale) = Normalisation(ref job, c);
             NormalisePlane(job.X + (nint)plane * spatial, scratch, spatial, mean, scale, job.Beta[c], relu);
             Pooling.MaxPlaneInside(scratch, job.Y + (nint)plane * q, job.Argmax + (nint)plane * q, job.Pool);
         }
@@ -177,8 +175,6 @@ public static unsafe partial class BatchNorm
     private static void MaskedGradient<T>(ref Job<T> job, nint plane, T* g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int q = job.Pool.OutSpatial;
-        var dy = new ReadOnlySpan<T>(job.Dy + plane, q);
-        if (job.Epilogue == Epilogue.Relu) Epilogues.ReluGradient(new ReadOnlySpan<T>(job.Y + plane, q), dy, new Span<T>(g, q));
-        else dy.CopyTo(new Span<T>(g, q));
+        Epilogues.InputGradient(job.Epilogue, new ReadOnlySpan<T>(job.Y + plane, job.Y == null ? 0 : q), new ReadOnlySpan<T>(job.Dy + plane, q), new Span<T>(g, q));
     }
 }

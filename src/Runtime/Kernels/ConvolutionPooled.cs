@@ -100,9 +100,7 @@ public static unsafe partial class Convolution
         for (int f = 0; f < filters; f++, target += p)
         {
             nint plane = first + (nint)f * q;
-            var dy = new ReadOnlySpan<T>(job.DY + plane, q);
-            if (job.Epilogue == Epilogue.Relu) Epilogues.ReluGradient(new ReadOnlySpan<T>(job.Y + plane, q), dy, new Span<T>(masked, q));
-            else dy.CopyTo(new Span<T>(masked, q));
+            Epilogues.InputGradient(job.Epilogue, new ReadOnlySpan<T>(job.Y + plane, job.Y == null ? 0 : q), new ReadOnlySpan<T>(job.DY + plane, q), new Span<T>(masked, q));
             int* am = job.Argmax + plane;
             for (int o = 0; o < q; o++)
             {

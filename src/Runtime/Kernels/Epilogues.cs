@@ -56,6 +56,15 @@ internal static class Epilogues
         for (; i < gradient.Length; i++) if (!(output[i] <= T.Zero)) dx[i] += gradient[i];
     }
 
+    /// <summary>target = the gradient of the epilogue's input: relu' applied through the relu's
+    /// <paramref name="output"/>, or the gradient itself without an epilogue.</summary>
+    public static void InputGradient<T>(Epilogue epilogue, ReadOnlySpan<T> output, ReadOnlySpan<T> gradient, Span<T> target)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (epilogue == Epilogue.Relu) ReluGradient(output, gradient, target);
+        else gradient.CopyTo(target);
+    }
+
     /// <summary>target = gradient where the relu output passed it (output &gt; 0 or NaN), else 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluGradient<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> gradient, Span<T> target)

@@ -12,7 +12,7 @@ public class ExecutionPlanTests
     [InlineData("conv 1x1x8 g2", "pointwise-gemm")]
     [InlineData("conv 1x1x8 d2", "pointwise-gemm")] // one tap: dilation changes nothing
     [InlineData("dwconv 1x1x2", "pointwise-gemm")]
-    [InlineData("conv 1x1x8 s2", "im2col-gemm")]
+    [InlineData("conv 1x1x8 s2", "direct")] // strided: shifted views of the stride phases, 4 taps
     [InlineData("conv 1x1x8 p1", "direct")] // 4 taps per filter: tiny
     [InlineData("conv 1x1x8 pad=0x1", "direct")]
     [InlineData("conv 2x2x8 p1", "direct")] // 16 taps
@@ -21,9 +21,10 @@ public class ExecutionPlanTests
     [InlineData("conv 3x3x8 p1", "shifted-gemm")]
     [InlineData("conv 3x3x8 p1 d2", "shifted-gemm")]
     [InlineData("dwconv 3x3", "shifted-gemm")]
-    [InlineData("conv 3x3x8 s2 p1", "im2col-gemm")]
+    [InlineData("conv 3x3x8 s2 p1", "shifted-gemm")]
+    [InlineData("conv 3x3x8 s2 p1 reflect", "im2col-gemm")]
     [InlineData("conv 3x3x8 p1 reflect", "im2col-gemm")]
-    [InlineData("conv 2x1x8 s1x2", "im2col-gemm")]
+    [InlineData("conv 2x1x8 s1x2", "direct")]
     public void Conv_strategy_follows_the_runtime_pointwise_and_shifted_rules(string conv, string expected)
     {
         var n = T.Net("4x6x6", conv);
@@ -37,7 +38,8 @@ public class ExecutionPlanTests
         Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x9", "conv 1x8").Layers[0].Plan.Strategy);
         Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x3x5x5", "conv 1x1x1x8").Layers[0].Plan.Strategy);
         Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x3x5x5", "conv 1x1x3x8").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.Im2ColGemm, T.Net("4x3x5x5", "conv 1x1x3x8 s1x1x2").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x3x5x5", "conv 1x1x3x8 s1x1x2").Layers[0].Plan.Strategy);
+        Assert.Equal(KernelStrategy.Im2ColGemm, T.Net("4x3x5x5", "conv 1x1x3x8 s1x1x2 p1 reflect").Layers[0].Plan.Strategy);
         Assert.Equal(KernelStrategy.Direct, T.Net("4x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
         Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("12x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
         // 3-D: direct only where the kernel and the output have depth 1
@@ -134,7 +136,7 @@ public class ExecutionPlanTests
         Assert.Equal(new[]
         {
             "direct + relu + maxpool", "fused into conv1", "fused into conv1",
-            "im2col-gemm + maxpool", "fused into conv2",
+            "shifted-gemm + maxpool", "fused into conv2",
             "direct", "gemm",
         }, Plans(n));
         Assert.Equal(2, n.Layers[0].Plan.PoolLayer);

@@ -77,11 +77,11 @@ internal static class ExecutionPlanner
         && conv.InputShape.Rank == conv.OutputShape.Rank
         && conv.InputShape.Dimensions.Skip(1).SequenceEqual(conv.OutputShape.Dimensions.Skip(1));
 
-    /// <summary>Mirrors <c>ShiftedInput.Applies</c> in src/Runtime/Kernels/ShiftedInput.cs: stride 1, zero
-    /// padding, not pointwise, at most 8,192 taps per filter (the row-offset table lives on the stack).</summary>
+    /// <summary>Mirrors <c>ShiftedInput.Applies</c> in src/Runtime/Kernels/ShiftedInput.cs: zero padding,
+    /// not pointwise, at most 8,192 taps per filter (the row-offset table lives on the stack). A strided
+    /// layer reads shifted views of its input's stride phases.</summary>
     private static bool ReadsShiftedViews(LayerModel conv) =>
-        conv.Stride.All(s => s == 1)
-        && conv.PaddingMode == PaddingMode.Zeros
+        conv.PaddingMode == PaddingMode.Zeros
         && (long)conv.InputShape.Channels / System.Math.Max(1, conv.Groups) * conv.Kernel.Aggregate(1L, (a, k) => a * k) <= 8192;
 
     /// <summary>Mirrors <c>Convolution.DirectApplies</c> in src/Runtime/Kernels/ConvolutionDirect.cs (on top of

@@ -5,8 +5,9 @@ using System.Numerics;
 namespace CnnDsl.Runtime.Kernels;
 
 /// <summary>
-/// Convolution (cross-correlation, PyTorch semantics) as im2col + GEMM, or a GEMM straight on the
-/// input for 1×1 stride-1 layers. A batch is split over the <see cref="WorkerPool"/> one example per
+/// Convolution (cross-correlation, PyTorch semantics) as a GEMM: on shifted views of the padded input
+/// for float zero-padded layers (<see cref="ShiftedInput"/>), straight on the input for 1×1 stride-1
+/// layers, on an im2col matrix otherwise; tiny layers run direct loops forward. A batch is split over the <see cref="WorkerPool"/> one example per
 /// item, each worker with its own column matrix; a batch smaller than the thread count splits the
 /// column matrix and the GEMM of each example instead. Weight gradients of workers other than the
 /// caller go to private partial sums added up at the end, so no two threads write one element.
@@ -119,7 +120,8 @@ public static unsafe partial class Convolution
 
     private struct ConvJob<T> where T : unmanaged
     {
-        // Y: the output (forward) or activated output (backward); with a fused pooling, the pooled one
+        // Y: the output (forward) or activated output (backward); with a fused pooling, the pooled one.
+        // Columns: a split example's column matrix, or its padded input on the shifted path.
         public T* X, W, B, Y, DY, DX, DW, DB, Columns;
         public nint* Partials;
         public int* Argmax;
@@ -195,7 +197,7 @@ public static unsafe partial class Convolution
         if (job.Pooled) PoolExample(ref job, output, n);
     }
 
-    // Stride 1, zero padding: pad the example once, let the GEMM read each column-matrix row as a
+    // Zero padding: pad the example once (split into phases when strided), let the GEMM read each column-matrix row as a
     // shifted view of it (ShiftedInput), and copy the valid columns out with bias already in place.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShiftedForwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
@@ -212,7 +214,7 @@ public static unsafe partial class Convolution
         for (int gi = 0; gi < g.Groups; gi++)
         {
             SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
-            MatMul.BroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns);
+            MatMul.BroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets, wide, s.Columns);
             s.Extract(wide, fg, output + (nint)gi * fg * p);
         }
         if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, output, 1, g.OutChannels * p, 0);
@@ -326,7 +328,7 @@ public static unsafe partial class Convolution
                 {
                     float* padded = scratch + e * perExample;
                     dySegments[e] = padded + s.PaddedElements + (nint)gi * fg * columns;
-                    viewSegments[e] = padded + (nint)gi * cg * s.Plane;
+                    viewSegments[e] = padded + (nint)gi * cg * s.ChannelStride;
                 }
                 // dW (fg×ck) += Σ over the examples of dY (fg×columns) · viewsᵀ
                 MatMul.DotShiftedSegments(fg, ck, columns, dySegments, viewSegments, count, columns, s.RowOffsets, dw + gi * fg * ck, ck);
@@ -342,7 +344,7 @@ public static unsafe partial class Convolution
                 // column gradient (ck×columns) = Wᵀ (ck×fg) · dY (fg×columns)
                 new Span<float>(columnGradient, (int)columnElements).Clear();
                 MatMul.Broadcast(ck, columns, fg, (float*)job.W + gi * fg * ck, 1, ck, wide + (nint)gi * fg * columns, columns, columnGradient, columns);
-                s.ScatterAdd(columnGradient, ck, padded + (nint)gi * cg * s.Plane);
+                s.ScatterAdd(columnGradient, ck, padded + (nint)gi * cg * s.ChannelStride);
             }
             s.CropAdd(padded, (float*)job.DX + (nint)(first + e) * g.InChannels * g.InSpatial);
         }
@@ -362,12 +364,22 @@ public static unsafe partial class Convolution
             long wideElements = (long)fg * s.Columns;
             float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + wideElements + (job.Pooled ? (long)ComputeThreads.Count * p : 0));
             float* padded = scratch, wide = scratch + s.PaddedElements;
-            s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+            if (s.PaddedElements < ParallelPadThreshold)
+            {
+                s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+            }
+            else
+            {
+                job.Example = n;
+                job.Columns = (T*)padded;
+                fixed (ConvJob<T>* context = &job) WorkerPool.For(g.InChannels, &PadChannel<T>, context);
+                s.ClearTail(padded);
+            }
             for (int gi = 0; gi < g.Groups; gi++)
             {
                 // the blocks seed their own part of the output with the bias, and the planes are copied
                 // out (activated, pooled) on all threads: on one, those passes were a third of a layer
-                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.Plane, s.RowOffsets, wide, s.Columns,
+                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets, wide, s.Columns,
                     seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg);
                 var finish = new FinishJob { Wide = wide, Planes = wide + wideElements, Example = n, FirstFilter = gi * fg };
                 fixed (ConvJob<T>* conv = &job)
@@ -400,6 +412,19 @@ public static unsafe partial class Convolution
                 seed: true, rowSeed: job.B == null ? null : job.B + gi * fg);
         }
         if (job.Pooled) PoolSplit(ref job, whole, n);
+    }
+
+    // Padded elements from which a split example is padded on all threads: a 224² layer's padding was
+    // a few per cent of its time on one thread while the other waited; a CIFAR layer's is a few
+    // microseconds, less than handing it over.
+    private const long ParallelPadThreshold = 1 << 16;
+
+    // One channel of a split example's padded input (into job.Columns).
+    private static void PadChannel<T>(void* context, int channel, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        ref readonly ConvGeometry g = ref job.Geometry;
+        job.Shifted.PadChannels((float*)job.X + (nint)job.Example * g.InChannels * g.InSpatial, (float*)job.Columns, channel, channel + 1);
     }
 
     private struct FinishJob

@@ -117,6 +117,9 @@ public sealed class FastPathTests : IDisposable
             Conv(6, 14, 16, 5, 1, 0),   // LeNet conv2
             Conv(3, 32, 32, 3, 1, 1),   // VGG-ish first layer
             Conv(32, 9, 37, 3, 2, 1),   // stride 2, prime channel count
+            Conv(3, 45, 10, 7, 2, 3),   // a 7×7 stride-2 stem: four phases, taps of uneven shifts
+            Conv(16, 67, 16, 3, 2, 1),  // big enough that batch 1 pads on all threads, rows of 34 (vector deinterleave and tail)
+            Conv(8, 20, 9, 3, 3, 0),    // stride 3: nine phases
             Conv(16, 7, 12, 1, 1, 0),   // pointwise
         };
         foreach (var g in layers)
@@ -137,6 +140,8 @@ public sealed class FastPathTests : IDisposable
             Conv(3, 32, 7, 3, 1, 1),    // 27 taps, 7 filters, rows of exactly two 512-bit vectors
             Conv(2, 5, 13, 4, 1, 0),    // 32 taps, rows of 2, a prime filter count
             Conv(1, 45, 3, 1, 1, 2),    // a 1×1 kernel with padding, rows of 49
+            Conv(3, 31, 8, 3, 2, 1),    // stride 2: the taps read four phase planes
+            Conv(1, 29, 6, 5, 2, 2),    // LeNet's kernel at stride 2, odd size
         };
         foreach (var g in layers)
         {

@@ -197,26 +197,31 @@ public static unsafe partial class Convolution
         if (job.Pooled) PoolExample(ref job, output, n);
     }
 
-    // Zero padding: pad the example once (split into phases when strided), let the GEMM read each column-matrix row as a
-    // shifted view of it (ShiftedInput), and copy the valid columns out with bias already in place.
+    // Zero padding: pad the example once (split into phases when strided) and let the GEMM read each
+    // column-matrix row as a shifted view of it (ShiftedInput): packing only the outputs' columns, or
+    // all wide columns into a wide buffer that the outputs are copied out of.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShiftedForwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref readonly ConvGeometry g = ref job.Geometry;
         ref readonly ShiftedInput s = ref job.Shifted;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
-        // scratch: [padded input][wide output of one group][the whole output, when a pooling follows]
-        long wideElements = (long)fg * s.Columns;
-        float* scratch = WorkerPool.Scratch<float>(worker, ShiftedForwardScratch(ref job));
-        float* padded = scratch, wide = scratch + s.PaddedElements;
-        float* output = job.Pooled ? wide + wideElements : (float*)job.Y + (nint)n * g.OutChannels * p;
+        // scratch: [padded input][the whole output, when a pooling follows][the wide output, unless mapped]
+        float* padded = WorkerPool.Scratch<float>(worker, ShiftedForwardScratch(ref job));
+        float* output = job.Pooled ? padded + s.PaddedElements : (float*)job.Y + (nint)n * g.OutChannels * p;
+        float* wide = padded + s.PaddedElements + (job.Pooled ? (long)g.OutChannels * p : 0);
+        bool mapped = s.PackOutputsOnly(fg);
+        var map = mapped ? s.Map : s.AllColumns;
+        int columns = mapped ? p : s.Columns;
+        float* target = mapped ? output : wide;
         s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
         for (int gi = 0; gi < g.Groups; gi++)
         {
-            SeedBias(wide, job.B == null ? null : (float*)job.B + gi * fg, fg, s.Columns);
-            MatMul.BroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets, wide, s.Columns);
-            s.Extract(wide, fg, output + (nint)gi * fg * p);
+            float* y = target + (nint)gi * fg * columns;
+            SeedBias(y, job.B == null ? null : (float*)job.B + gi * fg, fg, columns);
+            MatMul.BroadcastShifted(fg, columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets, map, 0, y, columns);
         }
+        if (!mapped) s.Extract(wide, g.OutChannels, output);
         if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, output, 1, g.OutChannels * p, 0);
         if (job.Pooled) PoolExample(ref job, (T*)output, n);
     }
@@ -234,7 +239,8 @@ public static unsafe partial class Convolution
     private static long ShiftedForwardScratch<T>(ref ConvJob<T> job) where T : unmanaged
     {
         ref readonly ConvGeometry g = ref job.Geometry;
-        return job.Shifted.PaddedElements + (long)g.OutChannels / g.Groups * job.Shifted.Columns + (job.Pooled ? (long)g.OutChannels * g.OutSpatial : 0);
+        long wide = job.Shifted.PackOutputsOnly(g.OutChannels / g.Groups) ? 0 : (long)g.OutChannels * job.Shifted.Columns;
+        return job.Shifted.PaddedElements + (job.Pooled ? (long)g.OutChannels * g.OutSpatial : 0) + wide;
     }
 
     private static long ShiftedBackwardScratch<T>(ref ConvJob<T> job, int examples, int worker) where T : unmanaged
@@ -359,11 +365,14 @@ public static unsafe partial class Convolution
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         if (job.Shifted.RowOffsets != null)
         {
-            // scratch: [padded input][wide output of one group][one output plane per thread, when a pooling follows]
+            // scratch: as ShiftedForwardExample's
             ref readonly ShiftedInput s = ref job.Shifted;
-            long wideElements = (long)fg * s.Columns;
-            float* scratch = WorkerPool.Scratch<float>(0, s.PaddedElements + wideElements + (job.Pooled ? (long)ComputeThreads.Count * p : 0));
-            float* padded = scratch, wide = scratch + s.PaddedElements;
+            float* padded = WorkerPool.Scratch<float>(0, ShiftedForwardScratch(ref job));
+            float* output = job.Pooled ? padded + s.PaddedElements : (float*)job.Y + (nint)n * g.OutChannels * p;
+            float* wide = padded + s.PaddedElements + (job.Pooled ? (long)g.OutChannels * p : 0);
+            bool mapped = s.PackOutputsOnly(fg);
+            int gemmColumns = mapped ? p : s.Columns;
+            float* target = mapped ? output : wide;
             if (s.PaddedElements < ParallelPadThreshold)
             {
                 s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
@@ -378,15 +387,16 @@ public static unsafe partial class Convolution
             for (int gi = 0; gi < g.Groups; gi++)
             {
                 // the blocks seed their own part of the output with the bias, and the planes are copied
-                // out (activated, pooled) on all threads: on one, those passes were a third of a layer
-                MatMul.ParallelBroadcastShifted(fg, s.Columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets, wide, s.Columns,
-                    seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg);
-                var finish = new FinishJob { Wide = wide, Planes = wide + wideElements, Example = n, FirstFilter = gi * fg };
-                fixed (ConvJob<T>* conv = &job)
-                {
-                    finish.Conv = conv;
-                    WorkerPool.For(fg, &FinishPlane, &finish);
-                }
+                // out, activated and pooled on all threads: on one, those passes were a third of a layer
+                MatMul.ParallelBroadcastShifted(fg, gemmColumns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets,
+                    mapped ? s.Map : s.AllColumns, target + (nint)gi * fg * gemmColumns, gemmColumns, seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg);
+            }
+            if (mapped && job.Epilogue == Epilogue.None && !job.Pooled) return;
+            var finish = new FinishJob { Output = output, Wide = mapped ? null : wide, Example = n };
+            fixed (ConvJob<T>* conv = &job)
+            {
+                finish.Conv = conv;
+                WorkerPool.For(g.OutChannels, &FinishPlane, &finish);
             }
             return;
         }
@@ -430,25 +440,26 @@ public static unsafe partial class Convolution
     private struct FinishJob
     {
         public void* Conv; // the ConvJob<float> of the layer
-        public float* Wide, Planes;
-        public int Example, FirstFilter;
+        public float* Output; // the example's output planes (in scratch when a pooling follows)
+        public float* Wide; // the GEMM's wide output to copy the planes out of, or null
+        public int Example;
     }
 
-    // One output plane of a split example (item: filter in the group): copied out of the wide
-    // layout, activated, and pooled through this worker's plane of scratch when a pooling follows.
+    // One output plane of a split example (item: filter): copied out of the wide output, activated,
+    // and pooled when a pooling follows.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FinishPlane(void* context, int item, int worker)
+    private static void FinishPlane(void* context, int f, int worker)
     {
         ref FinishJob finish = ref *(FinishJob*)context;
         ref ConvJob<float> job = ref *(ConvJob<float>*)finish.Conv;
-        int p = job.Geometry.OutSpatial, f = finish.FirstFilter + item;
-        nint plane = (nint)finish.Example * job.Geometry.OutChannels + f;
-        float* output = job.Pooled ? finish.Planes + (nint)worker * p : job.Y + plane * p;
-        job.Shifted.Extract(finish.Wide + (nint)item * job.Shifted.Columns, 1, output);
+        int p = job.Geometry.OutSpatial;
+        float* output = finish.Output + (nint)f * p;
+        if (finish.Wide != null) job.Shifted.Extract(finish.Wide + (nint)f * job.Shifted.Columns, 1, output);
         if (job.Epilogue != Epilogue.None) Epilogues.Relu(new Span<float>(output, p));
         if (job.Pooled)
         {
             int q = job.Pool.OutSpatial;
+            nint plane = (nint)finish.Example * job.Geometry.OutChannels + f;
             Pooling.MaxPlaneInside(output, job.Y + plane * q, job.Argmax + plane * q, job.Pool);
         }
     }

@@ -35,13 +35,14 @@ internal static unsafe class MatMul
             new ReadOnlySpan<T>(b, Extent(k, n, ldb, 1)), (int)ldb, new Span<T>(c, Extent(m, n, ldc, 1)), (int)ldc);
     }
 
-    /// <summary>Float only, FMA paths only (see <see cref="ShiftedInput.Applies{T}"/>): C (m×n, ldc) += A·B
-    /// with row kk of B at b + rowOffsets[kk].</summary>
-    public static void BroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc)
+    /// <summary>Float only, FMA paths only (see <see cref="ShiftedInput.Applies{T}"/>): C (m×n, ldc) += A·B,
+    /// where column j of B is output position first + j of a convolution: row kk of it is read from
+    /// b + rowOffsets[kk] + map.Of(first + j), a shifted view of the padded input.</summary>
+    public static void BroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, int first, float* c, nint ldc)
     {
         if (m == 0 || n == 0 || k == 0) return;
-        if (Simd.Current == SimdWidth.Vector512) SimdGemm.Broadcast<Simd512>(m, n, k, a, aRow, aCol, b, rowOffsets, c, ldc);
-        else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, c, ldc);
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.Broadcast<Simd512>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc);
+        else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc);
     }
 
     /// <summary>Float only, FMA paths only: <see cref="SimdGemm.DotSegments{V}"/>.</summary>
@@ -80,12 +81,13 @@ internal static unsafe class MatMul
         Run(ref job, &BroadcastBlock<T>);
     }
 
-    /// <summary><see cref="BroadcastShifted"/> split into blocks of C over the pool, seeded as in
+    /// <summary><see cref="BroadcastShifted"/>
+    /// split into blocks of C over the pool, seeded as in
     /// <see cref="ParallelBroadcast{T}"/>.</summary>
-    public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc,
+    public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, float* c, nint ldc,
         bool seed = false, float* rowSeed = null)
     {
-        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, C = c, Ldc = ldc, M = m, N = n, K = k, Seed = seed, RowSeed = rowSeed };
+        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, Map = map, C = c, Ldc = ldc, M = m, N = n, K = k, Seed = seed, RowSeed = rowSeed };
         Run(ref job, &BroadcastShiftedBlock);
     }
 
@@ -101,6 +103,7 @@ internal static unsafe class MatMul
     {
         public T* A, B, C, RowSeed;
         public nint* RowOffsets;
+        public WideColumns Map;
         public bool Seed;
         public nint ARow, ACol, Ldb, Ldc;
         public int M, N, K, RowBlock, ColumnBlock, ColumnBlocks;
@@ -128,7 +131,7 @@ internal static unsafe class MatMul
         else
         {
             // with rows, each block packs all of B: fewer, taller blocks
-            int blocks = rows ? Math.Max(1, wanted / 2) : wanted;
+            int blocks = rows ? threads : wanted;
             job.ColumnBlock = job.N;
             job.RowBlock = Math.Min(job.M, RoundUp((job.M + blocks - 1) / blocks, 6));
         }
@@ -154,8 +157,7 @@ internal static unsafe class MatMul
         ref Job<float> job = ref *(Job<float>*)context;
         Block(ref job, item, out int i0, out int m, out int j0, out int n);
         if (job.Seed) SeedBlock(job.RowSeed == null ? null : job.RowSeed + i0, job.C + i0 * job.Ldc + j0, m, n, job.Ldc);
-        // a column block of the shifted views is the same views moved j0 columns on
-        BroadcastShifted(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B + j0, job.RowOffsets, job.C + i0 * job.Ldc + j0, job.Ldc);
+        BroadcastShifted(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B, job.RowOffsets, job.Map, j0, job.C + i0 * job.Ldc + j0, job.Ldc);
     }
 
     private static void DotBlock<T>(void* context, int item, int worker)

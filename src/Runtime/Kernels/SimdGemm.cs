@@ -28,16 +28,18 @@ internal static unsafe class SimdGemm
     /// rows of A do not repay the copy and run on B in place.</summary>
     public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
-        => Broadcast<V>(m, n, k, a, aRow, aCol, b, ldb, null, c, ldc);
+        => Broadcast<V>(m, n, k, a, aRow, aCol, b, ldb, null, default, 0, c, ldc);
 
-    /// <summary>As above with row kk of B at b + rowOffsets[kk] instead of b + kk·ldb: a convolution
-    /// reads its column matrix as shifted views of the padded input this way, without building it.</summary>
-    public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, float* c, nint ldc)
+    /// <summary>As above with row kk of B read through shifted views: column j of B and C is output
+    /// position first + j, at b + rowOffsets[kk] + map.Of(first + j). A convolution reads its column
+    /// matrix this way without building it; C holds only the outputs (row stride ldc), and no
+    /// multiply-add is spent on the wide columns between rows that no output keeps.</summary>
+    public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, int first, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
-        => Broadcast<V>(m, n, k, a, aRow, aCol, b, 0, rowOffsets, c, ldc);
+        => Broadcast<V>(m, n, k, a, aRow, aCol, b, 0, rowOffsets, map, first, c, ldc);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, nint* rowOffsets, float* c, nint ldc)
+    private static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, nint* rowOffsets, WideColumns map, int first, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
     {
         int strip = 2 * V.Count;
@@ -56,7 +58,10 @@ internal static unsafe class SimdGemm
             for (int j0 = 0; j0 < n; j0 += NC)
             {
                 int nc = Math.Min(NC, n - j0);
-                Pack<V>(kc, nc, b + j0, k0, ldb, rowOffsets, panel);
+                if (rowOffsets == null) Pack<V>(kc, nc, b + j0 + k0 * ldb, ldb, null, panel);
+                // columns in one run (a wide buffer's map): the plain copy, without the run bookkeeping
+                else if (map.Rows == 1 && first + n <= map.RowLength) Pack<V>(kc, nc, b + first + j0, 0, rowOffsets + k0, panel);
+                else PackMapped<V>(kc, nc, b, k0, rowOffsets, map, first + j0, panel);
                 for (int s = 0; s < nc; s += strip)
                 {
                     float* bs = panel + (nint)s * kc;
@@ -83,6 +88,17 @@ internal static unsafe class SimdGemm
         if (i < m) Tile1x2<V>(kc, a + i * aRow, aCol, b, strip, c + i * ldc);
     }
 
+    // A strip that fits one vector (the 4 columns past 6 whole strips of a 14×14 output) on one-vector
+    // tiles: the two-vector ones would spend half their multiply-adds on its zero padding.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowTilesOneVector<V>(int m, int kc, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int i = 0;
+        for (; i + 4 <= m; i += 4) Tile4x1<V>(kc, a + i * aRow, aRow, aCol, b, ldb, c + i * ldc, ldc);
+        for (; i < m; i++) Tile1x1<V>(kc, a + i * aRow, aCol, b, ldb, c + i * ldc);
+    }
+
     // The last, partial strip: its packed columns are zero-padded to full width, so the full tile runs
     // on a copy of the valid C columns and only those are written back.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -98,22 +114,23 @@ internal static unsafe class SimdGemm
                 new Span<float>(c + (i0 + r) * ldc, width).CopyTo(new Span<float>(edge + r * strip, width));
                 new Span<float>(edge + r * strip + width, strip - width).Clear();
             }
-            RowTiles<V>(rows, kc, a + i0 * aRow, aRow, aCol, b, edge, strip);
+            if (width <= V.Count) RowTilesOneVector<V>(rows, kc, a + i0 * aRow, aRow, aCol, b, strip, edge, strip);
+            else RowTiles<V>(rows, kc, a + i0 * aRow, aRow, aCol, b, edge, strip);
             for (int r = 0; r < rows; r++)
                 new Span<float>(edge + r * strip, width).CopyTo(new Span<float>(c + (i0 + r) * ldc, width));
         }
     }
 
-    // B (kc×nc, row stride ldb) → strip-major panel: strip s holds rows 0..kc of its 2·Count columns
-    // back to back; a last partial strip is padded with zeros.
+    // B (kc×nc; row kk at b + kk·ldb, or at b + rowOffsets[kk]) → strip-major panel: strip s holds
+    // rows 0..kc of its 2·Count columns back to back; a last partial strip is padded with zeros.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pack<V>(int kc, int nc, float* b, int k0, nint ldb, nint* rowOffsets, float* panel)
+    private static void Pack<V>(int kc, int nc, float* b, nint ldb, nint* rowOffsets, float* panel)
         where V : unmanaged, ISimdVector<V>
     {
         int w = V.Count, strip = 2 * w, whole = nc / strip * strip;
         for (int kk = 0; kk < kc; kk++)
         {
-            float* row = b + (rowOffsets == null ? (k0 + kk) * ldb : rowOffsets[k0 + kk]);
+            float* row = b + (rowOffsets == null ? kk * ldb : rowOffsets[kk]);
             float* dst = panel + kk * strip;
             int s = 0;
             for (; s < whole; s += strip, dst += (nint)strip * kc)
@@ -126,6 +143,72 @@ internal static unsafe class SimdGemm
                 int rest = nc - s;
                 new Span<float>(row + s, rest).CopyTo(new Span<float>(dst, rest));
                 new Span<float>(dst + rest, strip - rest).Clear();
+            }
+        }
+    }
+
+    // As Pack, for shifted views read through a column map: panel column j is output position
+    // first + j. Each strip's columns are runs of consecutive wide columns (a run ends with an output
+    // row); a strip that is one run is copied straight, the others run by run in whole vectors. The
+    // views have a vector of slack past their columns for those loads.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackMapped<V>(int kc, int nc, float* b, int k0, nint* rowOffsets, in WideColumns map, int first, float* panel)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count, strip = 2 * w, strips = (nc + strip - 1) / strip;
+        // runs of strip t: [runStart[t], runStart[t + 1]) of (panel column in the strip, wide column, length)
+        int* runStart = stackalloc int[NC / 16 + 2];
+        int* runs = stackalloc int[3 * (NC + NC / 16 + 1)];
+        int count = 0;
+        for (int t = 0; t < strips; t++)
+        {
+            runStart[t] = count;
+            int width = Math.Min(strip, nc - t * strip);
+            for (int j = 0; j < width;)
+            {
+                int p = first + t * strip + j;
+                int length = Math.Min(map.RowLength - p % map.RowLength, width - j);
+                runs[3 * count] = j;
+                runs[3 * count + 1] = map.Of(p);
+                runs[3 * count + 2] = length;
+                count++;
+                j += length;
+            }
+        }
+        runStart[strips] = count;
+        // a last, partial strip is zero-padded, as Pack does
+        bool partial = nc % strip != 0;
+        for (int kk = 0; kk < kc; kk++)
+        {
+            float* row = b + rowOffsets[k0 + kk];
+            float* dst = panel + kk * strip;
+            for (int t = 0; t < strips; t++, dst += (nint)strip * kc)
+            {
+                int r0 = runStart[t], r1 = runStart[t + 1];
+                if (r1 - r0 == 1 && runs[3 * r0 + 2] == strip)
+                {
+                    float* src = row + runs[3 * r0 + 1];
+                    V.Load(src).Store(dst);
+                    V.Load(src + w).Store(dst + w);
+                    continue;
+                }
+                if (partial && t == strips - 1)
+                {
+                    V.Zero.Store(dst);
+                    V.Zero.Store(dst + w);
+                }
+                for (int r = r0; r < r1; r++)
+                {
+                    float* src = row + runs[3 * r + 1], to = dst + runs[3 * r];
+                    int length = runs[3 * r + 2], q = 0;
+                    for (; q + w <= length; q += w) V.Load(src + q).Store(to + q);
+                    if (q == length) continue;
+                    // a whole vector spills into the next run's place, or past the strip's row into its
+                    // next row, both written after this; only the last row's would land on a finished
+                    // strip (or past the panel), so it is stored masked (slower: only there)
+                    if (kk < kc - 1) V.Load(src + q).Store(to + q);
+                    else V.Load(src + q).StoreFirst(to + q, length - q);
+                }
             }
         }
     }

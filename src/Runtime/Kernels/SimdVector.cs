@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnDsl.Runtime.Kernels;
 
@@ -23,6 +24,8 @@ internal unsafe interface ISimdVector<TSelf> where TSelf : unmanaged, ISimdVecto
     /// <summary>max(value, 0) lane by lane, NaN kept (as the relu layer does).</summary>
     static abstract TSelf Relu(TSelf value);
     void Store(float* destination);
+    /// <summary>Stores lanes [0, count) only (count ≤ Count); the memory past them is not touched.</summary>
+    void StoreFirst(float* destination, int count);
 }
 
 internal unsafe struct Simd512 : ISimdVector<Simd512>
@@ -40,6 +43,8 @@ internal unsafe struct Simd512 : ISimdVector<Simd512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Simd512 value) => Vector512.Sum(value._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Relu(Simd512 value) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(value._v, Vector512<float>.Zero) | ~Vector512.Equals(value._v, value._v), value._v, Vector512<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => _v.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void StoreFirst(float* destination, int count) =>
+        Avx512F.MaskStore(destination, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), _v);
 }
 
 internal unsafe struct Simd256 : ISimdVector<Simd256>
@@ -57,4 +62,6 @@ internal unsafe struct Simd256 : ISimdVector<Simd256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Simd256 value) => Vector256.Sum(value._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd256 Relu(Simd256 value) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(value._v, Vector256<float>.Zero) | ~Vector256.Equals(value._v, value._v), value._v, Vector256<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => _v.Store(destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public void StoreFirst(float* destination, int count) =>
+        Avx.MaskStore(destination, Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), _v);
 }

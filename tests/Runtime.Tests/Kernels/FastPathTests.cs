@@ -31,6 +31,9 @@ public sealed class FastPathTests : IDisposable
                 yield return new object[] { width.ToString(), threads };
     }
 
+    // The products only the FMA paths have (shifted views); the convolutions route around them elsewhere.
+    public static IEnumerable<object[]> FmaSettings() => Settings().Where(s => (string)s[0] != nameof(SimdWidth.Portable));
+
     private static readonly int[] s_awkward = { 1, 2, 3, 5, 6, 7, 13, 16, 17, 31, 32, 33, 47, 64, 65, 97 };
 
     private static void Use(string width, int threads)
@@ -82,6 +85,44 @@ public sealed class FastPathTests : IDisposable
             }
             AssertClose(ToFloat(expectedDot), dot, 1e-4, "dot " + at);
             AssertClose(ToFloat(expectedDot), parallelDot, 1e-4, "parallel dot " + at);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(FmaSettings))]
+    public unsafe void Shifted_view_products_read_outputs_through_the_column_map(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(23 + (int)Enum.Parse<SimdWidth>(width) * 7 + threads);
+        for (int round = 0; round < 30; round++)
+        {
+            // rows of 1..40 outputs with 0..3 unused columns after each, planes with a gap after them;
+            // lengths shorter than, equal to and longer than a vector, runs crossing strips and panels
+            int rowLength = round % 6 == 0 ? 16 : rng.Next(1, 41), rowPitch = rowLength + rng.Next(0, 4);
+            int rows = rng.Next(1, 9), planePitch = rows * rowPitch + rng.Next(0, 5);
+            var map = new WideColumns(rowLength, rowPitch, rows, planePitch);
+            int positions = rowLength * rows * rng.Next(1, 4);
+            int first = round % 3 == 0 ? rng.Next(0, positions / 2 + 1) : 0, n = positions - first;
+            int m = rng.Next(1, 20), k = round % 4 == 0 ? rng.Next(250, 300) : rng.Next(1, 40);
+            var offsets = new nint[k];
+            for (int kk = 0; kk < k; kk++) offsets[kk] = rng.Next(0, 50);
+            int extent = 50 + map.Of(positions - 1) + 1 + 16;
+            double[] a = RandomArray(rng, m * k), b = RandomArray(rng, extent), c0 = RandomArray(rng, m * n);
+            var expected = (double[])c0.Clone();
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    for (int kk = 0; kk < k; kk++)
+                        expected[i * n + j] += a[i * k + kk] * b[offsets[kk] + map.Of(first + j)];
+            float[] af = ToFloat(a), bf = ToFloat(b), serial = ToFloat(c0), parallel = ToFloat(c0);
+            fixed (float* pa = af, pb = bf, pc = serial, pp = parallel)
+            fixed (nint* po = offsets)
+            {
+                MatMul.BroadcastShifted(m, n, k, pa, k, 1, pb, po, map, first, pc, n);
+                if (first == 0) MatMul.ParallelBroadcastShifted(m, n, k, pa, k, 1, pb, po, map, pp, n);
+            }
+            string at = $"{width} t{threads} m{m} n{n} k{k} rows of {rowLength} pitch {rowPitch}×{rows}, {planePitch}; first {first}";
+            AssertClose(ToFloat(expected), serial, 1e-4, "shifted " + at);
+            if (first == 0) AssertClose(ToFloat(expected), parallel, 1e-4, "parallel shifted " + at);
         }
     }
 

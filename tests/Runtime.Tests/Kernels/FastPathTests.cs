@@ -161,6 +161,7 @@ public sealed class FastPathTests : IDisposable
             Conv(3, 45, 10, 7, 2, 3),   // a 7×7 stride-2 stem: four phases, taps of uneven shifts
             Conv(16, 67, 16, 3, 2, 1),  // big enough that batch 1 pads on all threads, rows of 34 (vector deinterleave and tail)
             Conv(8, 20, 9, 3, 3, 0),    // stride 3: nine phases
+            Conv(4, 32, 5, 3, 2, 1),    // phase rows of exactly 16 and of 15 (one overlapping vector step, and none)
             Conv(16, 7, 12, 1, 1, 0),   // pointwise
         };
         foreach (var g in layers)

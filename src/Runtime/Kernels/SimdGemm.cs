@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnDsl.Runtime.Kernels;
 
@@ -82,10 +83,27 @@ internal static unsafe class SimdGemm
         // 4·6 + 2·4): a 2-row tile keeps only 4 accumulators busy
         int sixes = m / 6 * 6;
         if (m % 6 == 2 && sixes >= 6) sixes -= 6;
-        for (; i < sixes; i += 6) Tile6x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
+        for (; i < sixes; i += 6)
+        {
+            // the next tile's rows of C are a row stride apart, past what the prefetcher follows:
+            // fetched now, they arrive while this tile runs instead of stalling its first loads
+            if (i + 6 < m) PrefetchRows(c + (i + 6) * ldc, ldc, Math.Min(6, m - i - 6), strip);
+            Tile6x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
+        }
         for (; i + 4 <= m; i += 4) Tile4x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
         for (; i + 2 <= m; i += 2) Tile2x2<V>(kc, a + i * aRow, aRow, aCol, b, strip, c + i * ldc, ldc);
         if (i < m) Tile1x2<V>(kc, a + i * aRow, aCol, b, strip, c + i * ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRows(float* c, nint ldc, int rows, int width)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++, c += ldc)
+        {
+            Sse.Prefetch0(c);
+            Sse.Prefetch0(c + width - 1);
+        }
     }
 
     // A strip that fits one vector (the 4 columns past 6 whole strips of a 14×14 output) on one-vector

@@ -249,8 +249,15 @@ public static unsafe partial class Convolution
         long perExample = job.Shifted.PaddedElements + (long)g.OutChannels * job.Shifted.Columns;
         long columnElements = job.DX == null ? 0 : (long)g.FilterSize * job.Shifted.Columns;
         long partial = worker == 0 ? 0 : (long)g.OutChannels * g.FilterSize + g.OutChannels;
-        return examples * perExample + columnElements + partial + UnpoolScratch(ref job);
+        long transposed = job.DW != null && WeightGradientAsGemm(g) ? (long)g.FilterSize * (g.OutChannels / g.Groups) : 0;
+        return examples * perExample + columnElements + partial + UnpoolScratch(ref job) + transposed;
     }
+
+    // The shifted weight gradient runs as a broadcast GEMM per tap (rows: input channels, columns:
+    // filters) where a group has a whole 6-row tile of channels and a whole 32-column strip of filters;
+    // below, as dot products. LeNet-5's conv2 (6 channels, 16 filters: every tile an edge tile) took
+    // 1.19 ms that way against 0.70 as dot products; VGG-ish layers went from 65 to 80 GFLOP/s.
+    private static bool WeightGradientAsGemm(in ConvGeometry g) => g.InChannels / g.Groups >= 6 && g.OutChannels / g.Groups >= 32;
 
     private static long BackwardScratch<T>(ref ConvJob<T> job, int worker) where T : unmanaged
     {
@@ -328,6 +335,8 @@ public static unsafe partial class Convolution
         {
             float** dySegments = stackalloc float*[MaxExamplesPerItem];
             float** viewSegments = stackalloc float*[MaxExamplesPerItem];
+            float* transposed = unpooled + UnpoolScratch(ref job);
+            int taps = g.KernelVolume;
             for (int gi = 0; gi < g.Groups; gi++)
             {
                 for (int e = 0; e < count; e++)
@@ -336,8 +345,25 @@ public static unsafe partial class Convolution
                     dySegments[e] = padded + s.PaddedElements + (nint)gi * fg * columns;
                     viewSegments[e] = padded + (nint)gi * cg * s.ChannelStride;
                 }
-                // dW (fg×ck) += Σ over the examples of dY (fg×columns) · viewsᵀ
-                MatMul.DotShiftedSegments(fg, ck, columns, dySegments, viewSegments, count, columns, s.RowOffsets, dw + gi * fg * ck, ck);
+                float* dwg = dw + gi * fg * ck;
+                if (!WeightGradientAsGemm(g))
+                {
+                    // dW (fg×ck) += Σ over the examples of dY (fg×columns) · viewsᵀ
+                    MatMul.DotShiftedSegments(fg, ck, columns, dySegments, viewSegments, count, columns, s.RowOffsets, dwg, ck);
+                    continue;
+                }
+                // dWᵀ with rows in (tap, channel) order (taps·cg × fg) = Σ over the examples of views · dYᵀ,
+                // then added to dW (fg × cg·taps) transposed; row t·cg + c of the views is channel c's
+                // tap t, which is the channel stride from channel c − 1's
+                new Span<float>(transposed, ck * fg).Clear();
+                MatMul.TapsTimesTransposed(cg, fg, columns, taps, s.RowOffsets, s.ChannelStride, viewSegments, dySegments, columns, count, transposed, fg);
+                for (int t = 0; t < taps; t++)
+                    for (int c = 0; c < cg; c++)
+                    {
+                        float* row = transposed + (nint)(t * cg + c) * fg;
+                        float* target = dwg + c * taps + t;
+                        for (int f = 0; f < fg; f++) target[(nint)f * ck] += row[f];
+                    }
             }
         }
         if (job.DX == null) return;

@@ -45,6 +45,15 @@ internal static unsafe class MatMul
         else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc);
     }
 
+    /// <summary>Float only, FMA paths only: <see cref="SimdGemm.TapsTimesTransposed{V}"/>.</summary>
+    public static void TapsTimesTransposed(int rows, int n, int k, int taps, nint* tapOffsets, nint rowStride,
+        float** views, float** dSegments, nint ldd, int segments, float* c, nint ldc)
+    {
+        if (rows == 0 || n == 0 || k == 0 || taps == 0 || segments == 0) return;
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.TapsTimesTransposed<Simd512>(rows, n, k, taps, tapOffsets, rowStride, views, dSegments, ldd, segments, c, ldc);
+        else SimdGemm.TapsTimesTransposed<Simd256>(rows, n, k, taps, tapOffsets, rowStride, views, dSegments, ldd, segments, c, ldc);
+    }
+
     /// <summary>Float only, FMA paths only: <see cref="SimdGemm.DotSegments{V}"/>.</summary>
     public static void DotShiftedSegments(int m, int n, int k, float** aSegments, float** bSegments, int segments, nint lda, nint* rowOffsets, float* c, nint ldc)
     {

@@ -267,6 +267,64 @@ internal static unsafe class SimdGemm
         }
     }
 
+    /// <summary>For each tap t: C_t (rows×n, row stride ldc, at c + t·rows·ldc) += Σ over segments s of
+    /// A_st·D_sᵀ, where A_st(i, kk) = views[s][tapOffsets[t] + i·rowStride + kk] and D_s is n×k (row
+    /// stride ldd) at dSegments[s]. A convolution's weight gradient this way is the broadcast GEMM
+    /// (rows: input channels, with the tap fixed; columns: filters; depth: the output positions of
+    /// every example) instead of dot products along the positions with a horizontal sum per
+    /// element, and one transposed panel of dY serves all taps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TapsTimesTransposed<V>(int rows, int n, int k, int taps, nint* tapOffsets, nint rowStride,
+        float** views, float** dSegments, nint ldd, int segments, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int strip = 2 * V.Count;
+        float* panel = Panel();
+        float* edge = stackalloc float[6 * 2 * 16];
+        for (int segment = 0; segment < segments; segment++)
+        for (int k0 = 0; k0 < k; k0 += KC)
+        {
+            int kc = Math.Min(KC, k - k0);
+            for (int j0 = 0; j0 < n; j0 += NC)
+            {
+                int nc = Math.Min(NC, n - j0);
+                PackTransposed<V>(kc, nc, dSegments[segment] + j0 * ldd + k0, ldd, panel);
+                for (int s = 0; s < nc; s += strip)
+                {
+                    float* bs = panel + (nint)s * kc;
+                    int width = Math.Min(strip, nc - s);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float* a = views[segment] + tapOffsets[t] + k0, ct = c + (nint)t * rows * ldc + j0 + s;
+                        if (width == strip) RowTiles<V>(rows, kc, a, rowStride, 1, bs, ct, ldc);
+                        else EdgeStrip<V>(rows, kc, width, a, rowStride, 1, bs, ct, ldc, edge);
+                    }
+                }
+            }
+        }
+    }
+
+    // D (nc rows of kc, row stride ldd) → the strip-major panel of Dᵀ (kc×nc), as Pack lays out B: a
+    // row of D is read along k and written down its panel column; a last partial strip is zero-padded.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTransposed<V>(int kc, int nc, float* d, nint ldd, float* panel)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int strip = 2 * V.Count, strips = (nc + strip - 1) / strip;
+        for (int t = 0; t < strips; t++)
+        {
+            float* dst = panel + (nint)t * strip * kc;
+            int width = Math.Min(strip, nc - t * strip);
+            for (int jj = 0; jj < width; jj++)
+            {
+                float* row = d + (nint)(t * strip + jj) * ldd;
+                for (int kk = 0; kk < kc; kk++) dst[(nint)kk * strip + jj] = row[kk];
+            }
+            for (int jj = width; jj < strip; jj++)
+                for (int kk = 0; kk < kc; kk++) dst[(nint)kk * strip + jj] = 0;
+        }
+    }
+
     /// <summary>C (m×n, row stride ldc) += A·Bᵀ with A m×k (row stride lda) and B n×k (row stride
     /// ldb): every element is a dot product of two contiguous rows, vectorized along k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -163,6 +163,11 @@ public sealed class FastPathTests : IDisposable
             Conv(8, 20, 9, 3, 3, 0),    // stride 3: nine phases
             Conv(4, 32, 5, 3, 2, 1),    // phase rows of exactly 16 and of 15 (one overlapping vector step, and none)
             Conv(16, 7, 12, 1, 1, 0),   // pointwise
+            // weight gradients as a GEMM per tap: channel tiles of 4+4 and of 6+6+1, filter strips
+            // whole and with an edge of 13, two groups of 6 channels and 32 filters
+            Conv(8, 11, 64, 3, 1, 1),
+            Conv(13, 10, 45, 3, 1, 1),
+            Conv(12, 9, 64, 3, 1, 1) with { Groups = 2 },
         };
         foreach (var g in layers)
             foreach (int batch in new[] { 1, 4 })

@@ -247,7 +247,7 @@ public static unsafe partial class Convolution
     {
         ref readonly ConvGeometry g = ref job.Geometry;
         long perExample = job.Shifted.PaddedElements + (long)g.OutChannels * job.Shifted.Columns;
-        long columnElements = job.DX == null ? 0 : (long)g.FilterSize * job.Shifted.Columns;
+        long columnElements = job.DX == null || InputGradientIntoTaps(g) ? 0 : (long)g.FilterSize * job.Shifted.Columns;
         long partial = worker == 0 ? 0 : (long)g.OutChannels * g.FilterSize + g.OutChannels;
         long transposed = job.DW != null && WeightGradientAsGemm(g) ? (long)g.FilterSize * (g.OutChannels / g.Groups) : 0;
         return examples * perExample + columnElements + partial + UnpoolScratch(ref job) + transposed;
@@ -258,6 +258,10 @@ public static unsafe partial class Convolution
     // below, as dot products. LeNet-5's conv2 (6 channels, 16 filters: every tile an edge tile) took
     // 1.19 ms that way against 0.70 as dot products; VGG-ish layers went from 65 to 80 GFLOP/s.
     private static bool WeightGradientAsGemm(in ConvGeometry g) => g.InChannels / g.Groups >= 6 && g.OutChannels / g.Groups >= 32;
+
+    // The shifted input gradient is added into the padded gradient tap by tap (rows: input channels)
+    // where a group has a whole 6-row tile of channels; below, through a column gradient.
+    private static bool InputGradientIntoTaps(in ConvGeometry g) => g.InChannels / g.Groups >= 6;
 
     private static long BackwardScratch<T>(ref ConvJob<T> job, int worker) where T : unmanaged
     {
@@ -306,7 +310,7 @@ public static unsafe partial class Convolution
         // scratch: per example [padded x, later dx][wide dY]; then [column gradient][partial dW, dB
         // (workers other than the caller)]
         long wideElements = (long)g.OutChannels * columns, perExample = s.PaddedElements + wideElements;
-        long columnElements = job.DX == null ? 0 : (long)ck * columns;
+        long columnElements = job.DX == null || InputGradientIntoTaps(g) ? 0 : (long)ck * columns;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
         float* scratch = WorkerPool.Scratch<float>(worker, ShiftedBackwardScratch(ref job, count, worker));
         float* columnGradient = scratch + count * perExample, unpooled = columnGradient + columnElements + partial;
@@ -373,10 +377,19 @@ public static unsafe partial class Convolution
             new Span<float>(padded, (int)s.PaddedElements).Clear();
             for (int gi = 0; gi < g.Groups; gi++)
             {
+                float* paddedGroup = padded + (nint)gi * cg * s.ChannelStride;
+                if (InputGradientIntoTaps(g))
+                {
+                    // for each tap t: the padded gradient's view of t (cg × columns, channel stride apart)
+                    // += W_tᵀ (cg × fg, W_t(c, f) = W[f][c·taps + t]) · dY (fg × columns)
+                    MatMul.BroadcastIntoTaps(cg, columns, fg, g.KernelVolume, (float*)job.W + gi * fg * ck, 1, g.KernelVolume, ck,
+                        wide + (nint)gi * fg * columns, columns, paddedGroup, s.RowOffsets, s.ChannelStride);
+                    continue;
+                }
                 // column gradient (ck×columns) = Wᵀ (ck×fg) · dY (fg×columns)
                 new Span<float>(columnGradient, (int)columnElements).Clear();
                 MatMul.Broadcast(ck, columns, fg, (float*)job.W + gi * fg * ck, 1, ck, wide + (nint)gi * fg * columns, columns, columnGradient, columns);
-                s.ScatterAdd(columnGradient, ck, padded + (nint)gi * cg * s.ChannelStride);
+                s.ScatterAdd(columnGradient, ck, paddedGroup);
             }
             s.CropAdd(padded, (float*)job.DX + (nint)(first + e) * g.InChannels * g.InSpatial);
         }

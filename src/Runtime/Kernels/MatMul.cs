@@ -54,6 +54,15 @@ internal static unsafe class MatMul
         else SimdGemm.TapsTimesTransposed<Simd256>(rows, n, k, taps, tapOffsets, rowStride, views, dSegments, ldd, segments, c, ldc);
     }
 
+    /// <summary>Float only, FMA paths only: <see cref="SimdGemm.BroadcastIntoTaps{V}"/>.</summary>
+    public static void BroadcastIntoTaps(int rows, int n, int k, int taps, float* a, nint aTap, nint aRow, nint aCol,
+        float* b, nint ldb, float* c, nint* cOffsets, nint ldc)
+    {
+        if (rows == 0 || n == 0 || k == 0 || taps == 0) return;
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.BroadcastIntoTaps<Simd512>(rows, n, k, taps, a, aTap, aRow, aCol, b, ldb, c, cOffsets, ldc);
+        else SimdGemm.BroadcastIntoTaps<Simd256>(rows, n, k, taps, a, aTap, aRow, aCol, b, ldb, c, cOffsets, ldc);
+    }
+
     /// <summary>Float only, FMA paths only: <see cref="SimdGemm.DotSegments{V}"/>.</summary>
     public static void DotShiftedSegments(int m, int n, int k, float** aSegments, float** bSegments, int segments, nint lda, nint* rowOffsets, float* c, nint ldc)
     {

@@ -304,6 +304,42 @@ internal static unsafe class SimdGemm
         }
     }
 
+    /// <summary>For each tap t: C_t (rows×n, row stride ldc, at c + cOffsets[t]) += A_t·B, where A_t(i, kk)
+    /// = a[t·aTap + i·aRow + kk·aCol] and B is k×n (row stride ldb). A convolution's input gradient this
+    /// way adds each tap's share (rows: input channels) straight into the padded gradient through the
+    /// tap's view, instead of writing a column gradient the size of an im2col matrix and adding it
+    /// back; one packed panel of dY serves all taps. The taps run one after another, so views that
+    /// overlap add up; the rows of one tap are channels, a channel stride apart, and never overlap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BroadcastIntoTaps<V>(int rows, int n, int k, int taps, float* a, nint aTap, nint aRow, nint aCol,
+        float* b, nint ldb, float* c, nint* cOffsets, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int strip = 2 * V.Count;
+        float* panel = Panel();
+        float* edge = stackalloc float[6 * 2 * 16];
+        for (int k0 = 0; k0 < k; k0 += KC)
+        {
+            int kc = Math.Min(KC, k - k0);
+            for (int j0 = 0; j0 < n; j0 += NC)
+            {
+                int nc = Math.Min(NC, n - j0);
+                Pack<V>(kc, nc, b + j0 + k0 * ldb, ldb, null, panel);
+                for (int s = 0; s < nc; s += strip)
+                {
+                    float* bs = panel + (nint)s * kc;
+                    int width = Math.Min(strip, nc - s);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float* at = a + t * aTap + k0 * aCol, ct = c + cOffsets[t] + j0 + s;
+                        if (width == strip) RowTiles<V>(rows, kc, at, aRow, aCol, bs, ct, ldc);
+                        else EdgeStrip<V>(rows, kc, width, at, aRow, aCol, bs, ct, ldc, edge);
+                    }
+                }
+            }
+        }
+    }
+
     // D (nc rows of kc, row stride ldd) → the strip-major panel of Dᵀ (kc×nc), as Pack lays out B: a
     // row of D is read along k and written down its panel column; a last partial strip is zero-padded.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -56,7 +56,12 @@ public static unsafe partial class Convolution
             return;
         }
         // fewer examples than threads: parallel inside each example
-        for (int n = 0; n < batch; n++) ForwardSplit(ref job, n);
+        job.Direct = DirectApplies<T>(g);
+        for (int n = 0; n < batch; n++)
+        {
+            if (job.Direct) DirectForwardSplit(ref job, n);
+            else ForwardSplit(ref job, n);
+        }
     }
 
     // input, weight: as Forward; outputGradient: N×F×OD×OH×OW — with an epilogue, the gradient of the
@@ -121,8 +126,9 @@ public static unsafe partial class Convolution
     private struct ConvJob<T> where T : unmanaged
     {
         // Y: the output (forward) or activated output (backward); with a fused pooling, the pooled one.
-        // Columns: a split example's column matrix, or its padded input on the shifted path.
-        public T* X, W, B, Y, DY, DX, DW, DB, Columns;
+        // Columns: a split example's column matrix, or its padded input on the shifted path; Target:
+        // a split direct example's output planes.
+        public T* X, W, B, Y, DY, DX, DW, DB, Columns, Target;
         public nint* Partials;
         public int* Argmax;
         public ConvGeometry Geometry;

@@ -30,54 +30,81 @@ public static unsafe partial class Convolution
 
     private static void DirectForwardExample<T>(ref ConvJob<T> job, int n, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (Simd.Current == SimdWidth.Vector512) DirectForward<Simd512, T>(ref job, n, worker);
-        else DirectForward<Simd256, T>(ref job, n, worker);
+        float* padded = WorkerPool.Scratch<float>(worker, DirectScratch(ref job));
+        float* output = DirectPad(ref job, n, padded);
+        for (int zh = 0; zh < job.Geometry.OutHeight; zh++) DirectRow(ref job, padded, output, zh);
+        if (job.Pooled) PoolExample(ref job, (T*)output, n);
     }
 
+    // Fewer examples than threads: the example's output rows are shared out.
+    private static void DirectForwardSplit<T>(ref ConvJob<T> job, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        float* padded = WorkerPool.Scratch<float>(0, DirectScratch(ref job));
+        job.Columns = (T*)padded;
+        job.Target = (T*)DirectPad(ref job, n, padded);
+        fixed (ConvJob<T>* context = &job) WorkerPool.For(job.Geometry.OutHeight, &DirectRowItem<T>, context);
+        if (job.Pooled) PoolSplit(ref job, job.Target, n);
+    }
+
+    private static void DirectRowItem<T>(void* context, int zh, int worker) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref ConvJob<T> job = ref *(ConvJob<T>*)context;
+        DirectRow(ref job, (float*)job.Columns, (float*)job.Target, zh);
+    }
+
+    // Pads example n into `padded` (DirectScratch) and returns where its output planes go.
+    private static float* DirectPad<T>(ref ConvJob<T> job, int n, float* padded) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly ConvGeometry g = ref job.Geometry;
+        ref readonly ShiftedInput s = ref job.Shifted;
+        s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+        // the last chunk of a row reads up to two vectors past the padded example; those lanes are dropped
+        new Span<float>(padded + s.PaddedElements, 2 * 16).Clear();
+        return job.Pooled ? padded + s.PaddedElements + 2 * 16 : (float*)job.Y + (nint)n * g.OutChannels * g.OutSpatial;
+    }
+
+    private static void DirectRow<T>(ref ConvJob<T> job, float* padded, float* output, int zh) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Simd.Current == SimdWidth.Vector512) DirectRow<Simd512, T>(ref job, padded, output, zh);
+        else DirectRow<Simd256, T>(ref job, padded, output, zh);
+    }
+
+    // Output row zh of every filter.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DirectForward<V, T>(ref ConvJob<T> job, int n, int worker)
+    private static void DirectRow<V, T>(ref ConvJob<T> job, float* padded, float* output, int zh)
         where V : unmanaged, ISimdVector<V> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref readonly ConvGeometry g = ref job.Geometry;
         ref readonly ShiftedInput s = ref job.Shifted;
-        int taps = g.FilterSize, filters = g.OutChannels, oh = g.OutHeight, ow = g.OutWidth, p = g.OutSpatial, chunk = 2 * V.Count;
-        float* padded = WorkerPool.Scratch<float>(worker, DirectScratch(ref job));
-        s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
-        // the last chunk of a row reads up to two vectors past the padded example; those lanes are dropped
-        new Span<float>(padded + s.PaddedElements, 2 * 16).Clear();
-        float* output = job.Pooled ? padded + s.PaddedElements + 2 * 16 : (float*)job.Y + (nint)n * filters * p;
+        int taps = g.FilterSize, filters = g.OutChannels, ow = g.OutWidth, p = g.OutSpatial, chunk = 2 * V.Count;
         float* w = (float*)job.W, bias = (float*)job.B;
         bool relu = job.Epilogue == Epilogue.Relu;
         float* partial = stackalloc float[6 * 2 * 16];
+        float* source = padded + (nint)zh * s.Width;
         for (int f0 = 0; f0 < filters; f0 += 6)
         {
             int rows = Math.Min(6, filters - f0);
-            for (int zh = 0; zh < oh; zh++)
+            for (int zw = 0; zw < ow; zw += chunk)
             {
-                float* source = padded + (nint)zh * s.Width;
-                for (int zw = 0; zw < ow; zw += chunk)
+                int valid = Math.Min(chunk, ow - zw);
+                float* target = output + (nint)f0 * p + (nint)zh * ow + zw;
+                if (rows == 6)
                 {
-                    int valid = Math.Min(chunk, ow - zw);
-                    float* target = output + (nint)f0 * p + (nint)zh * ow + zw;
-                    if (rows == 6)
-                    {
-                        // a part-filled chunk goes through a buffer: stored in place it would run into
-                        // the next plane, which is already written
-                        float* c = valid == chunk ? target : partial;
-                        Direct6x2<V>(taps, w + (nint)f0 * taps, bias == null ? null : bias + f0, source + zw, s.RowOffsets, relu, c, valid == chunk ? p : chunk);
-                        if (valid < chunk) CopyRows(partial, chunk, target, p, 6, valid);
-                        continue;
-                    }
-                    for (int r = 0; r < rows; r++)
-                    {
-                        float* c = valid == chunk ? target + (nint)r * p : partial;
-                        Direct1x2<V>(taps, w + (nint)(f0 + r) * taps, bias == null ? null : bias + f0 + r, source + zw, s.RowOffsets, relu, c);
-                        if (valid < chunk) CopyRows(partial, chunk, target + (nint)r * p, p, 1, valid);
-                    }
+                    // a part-filled chunk goes through a buffer: stored in place it would run into the
+                    // next row, which another thread may be writing
+                    float* c = valid == chunk ? target : partial;
+                    Direct6x2<V>(taps, w + (nint)f0 * taps, bias == null ? null : bias + f0, source + zw, s.RowOffsets, relu, c, valid == chunk ? p : chunk);
+                    if (valid < chunk) CopyRows(partial, chunk, target, p, 6, valid);
+                    continue;
+                }
+                for (int r = 0; r < rows; r++)
+                {
+                    float* c = valid == chunk ? target + (nint)r * p : partial;
+                    Direct1x2<V>(taps, w + (nint)(f0 + r) * taps, bias == null ? null : bias + f0 + r, source + zw, s.RowOffsets, relu, c);
+                    if (valid < chunk) CopyRows(partial, chunk, target + (nint)r * p, p, 1, valid);
                 }
             }
         }
-        if (job.Pooled) PoolExample(ref job, (T*)output, n);
     }
 
     private static void CopyRows(float* source, int sourceStride, float* target, int targetStride, int rows, int count)

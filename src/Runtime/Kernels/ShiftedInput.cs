@@ -46,19 +46,26 @@ internal readonly unsafe struct ShiftedInput
         // carry zero gradient
         int valid = ((g.OutDepth - 1) * Height + g.OutHeight - 1) * Width + g.OutWidth;
         Columns = (valid + 15) / 16 * 16;
-        int k = 0, channels = g.InChannels / g.Groups;
+        // channel 0's taps, then every other channel's the channel stride on (computed per layer call:
+        // with the phase arithmetic for every tap of every channel it was 2 % of a batch-1 forward)
+        int taps = g.KernelVolume, channels = g.InChannels / g.Groups, k = 0;
         nint last = 0;
-        for (int c = 0; c < channels; c++)
         for (int kd = 0; kd < g.KernelDepth; kd++)
         for (int kh = 0; kh < g.KernelHeight; kh++)
         for (int kw = 0; kw < g.KernelWidth; kw++)
         {
             int od = kd * g.DilationDepth, oh = kh * g.DilationHeight, ow = kw * g.DilationWidth;
             int phase = (od % g.StrideDepth * g.StrideHeight + oh % g.StrideHeight) * g.StrideWidth + ow % g.StrideWidth;
-            nint offset = ((nint)c * Phases + phase) * Plane + ((nint)(od / g.StrideDepth) * Height + oh / g.StrideHeight) * Width + ow / g.StrideWidth;
+            nint offset = (nint)phase * Plane + ((nint)(od / g.StrideDepth) * Height + oh / g.StrideHeight) * Width + ow / g.StrideWidth;
             offsets[k++] = offset;
             last = Math.Max(last, offset);
         }
+        for (int c = 1; c < channels; c++)
+        {
+            nint shift = (nint)c * ChannelStride;
+            for (int t = 0; t < taps; t++) offsets[c * taps + t] = offsets[t] + shift;
+        }
+        last += (nint)(channels - 1) * ChannelStride;
         RowOffsets = offsets;
         // the last group's furthest view runs Columns past its offset, and the forward packing's vector
         // reads up to one vector further (WideColumns): room for them past the last channel

@@ -20,6 +20,10 @@ internal static unsafe class SimdGemm
 
     [ThreadStatic] private static float[]? t_panel;
 
+    // The depth of each k block: at most KC, and the blocks equal (K = 288 as 256 + 32 ran a whole
+    // pass of tile loads and stores of C for 32 steps).
+    private static int Depth(int k) => (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+
     /// <summary>C (m×n, row stride ldc) += A·B with A(i,k) = a[i·aRow + k·aCol] and B k×n (row stride
     /// ldb). Each step broadcasts one A element per row against vectors of a B row. Two-vector strips
     /// of B are first copied into a contiguous, aligned panel: read in place, a strip's rows lie a
@@ -52,9 +56,10 @@ internal static unsafe class SimdGemm
         }
         float* panel = Panel();
         float* edge = stackalloc float[6 * 2 * 16];
-        for (int k0 = 0; k0 < k; k0 += KC)
+        int depth = Depth(k);
+        for (int k0 = 0; k0 < k; k0 += depth)
         {
-            int kc = Math.Min(KC, k - k0);
+            int kc = Math.Min(depth, k - k0);
             float* ak = a + k0 * aCol;
             for (int j0 = 0; j0 < n; j0 += NC)
             {
@@ -245,9 +250,10 @@ internal static unsafe class SimdGemm
         where V : unmanaged, ISimdVector<V>
     {
         int w = V.Count;
-        for (int k0 = 0; k0 < k; k0 += KC)
+        int depth = Depth(k);
+        for (int k0 = 0; k0 < k; k0 += depth)
         {
-            int kc = Math.Min(KC, k - k0);
+            int kc = Math.Min(depth, k - k0);
             float* ak = a + k0 * aCol, bk = b + k0 * ldb;
             int j = 0;
             for (; j + 2 * w <= n; j += 2 * w)
@@ -281,10 +287,11 @@ internal static unsafe class SimdGemm
         int strip = 2 * V.Count;
         float* panel = Panel();
         float* edge = stackalloc float[6 * 2 * 16];
+        int depth = Depth(k);
         for (int segment = 0; segment < segments; segment++)
-        for (int k0 = 0; k0 < k; k0 += KC)
+        for (int k0 = 0; k0 < k; k0 += depth)
         {
-            int kc = Math.Min(KC, k - k0);
+            int kc = Math.Min(depth, k - k0);
             for (int j0 = 0; j0 < n; j0 += NC)
             {
                 int nc = Math.Min(NC, n - j0);
@@ -318,9 +325,10 @@ internal static unsafe class SimdGemm
         int strip = 2 * V.Count;
         float* panel = Panel();
         float* edge = stackalloc float[6 * 2 * 16];
-        for (int k0 = 0; k0 < k; k0 += KC)
+        int depth = Depth(k);
+        for (int k0 = 0; k0 < k; k0 += depth)
         {
-            int kc = Math.Min(KC, k - k0);
+            int kc = Math.Min(depth, k - k0);
             for (int j0 = 0; j0 < n; j0 += NC)
             {
                 int nc = Math.Min(NC, n - j0);

@@ -189,11 +189,13 @@ public sealed class FastPathTests : IDisposable
             Conv(1, 45, 3, 1, 1, 2),    // a 1×1 kernel with padding, rows of 49
             Conv(3, 31, 8, 3, 2, 1),    // stride 2: the taps read four phase planes
             Conv(1, 29, 6, 5, 2, 2),    // LeNet's kernel at stride 2, odd size
+            Conv(3, 40, 16, 3, 1, 1),   // big enough that one example's rows are shared out over threads
+            Conv(3, 48, 20, 3, 2, 1),   // the same at stride 2
         };
         foreach (var g in layers)
         {
             Assert.Equal(Simd.Current != SimdWidth.Portable, Convolution.DirectApplies<float>(g));
-            foreach (int batch in new[] { threads, 5 })
+            foreach (int batch in new[] { 1, threads, 5 })
                 foreach (var epilogue in new[] { Epilogue.Relu, Epilogue.None })
                     CheckConvolution(rng, g, batch, epilogue, $"{width} t{threads} batch {batch} {epilogue} {g}");
         }
@@ -395,12 +397,14 @@ public sealed class FastPathTests : IDisposable
         ConvolutionReference.Forward<double>(x, w, b, y, batch, g);
         if (epilogue == Epilogue.Relu) for (int i = 0; i < y.Length; i++) y[i] = Math.Max(0, y[i]);
         double[] dx0 = RandomArray(rng, x.Length), dw0 = RandomArray(rng, w.Length), db0 = RandomArray(rng, b.Length);
-        double[] dx = (double[])dx0.Clone(), dw = (double[])dw0.Clone(), db = (double[])db0.Clone();
-        ConvolutionReference.Backward<double>(x, w, Masked(dy, y, epilogue), dx, dw, db, batch, g);
 
         float[] xf = ToFloat(x), wf = ToFloat(w), yf = new float[y.Length];
         yf.AsSpan().Fill(float.NaN); // forward overwrites every element
         Convolution.Forward<float>(xf, wf, ToFloat(b), yf, batch, g, epilogue);
+        // the relu mask the kernel applies is the float output's: a pre-activation within rounding of
+        // zero can fall on the other side of it in double, which would move a whole tap footprint of dx
+        double[] dx = (double[])dx0.Clone(), dw = (double[])dw0.Clone(), db = (double[])db0.Clone();
+        ConvolutionReference.Backward<double>(x, w, Masked(dy, Array.ConvertAll(yf, v => (double)v), epilogue), dx, dw, db, batch, g);
         float[] dxf = ToFloat(dx0), dwf = ToFloat(dw0), dbf = ToFloat(db0);
         Convolution.Backward<float>(xf, wf, ToFloat(dy), dxf, dwf, dbf, batch, g, epilogue, yf);
         // float sums over up to a few thousand terms of size ~1

@@ -40,10 +40,12 @@ public sealed class FusedPoolingTests : IDisposable
         yield return ("LeNet conv2 (10x10 output)", Conv2d(6, 14, 14, 16, 5, 1, 0), 2, 2, 5);
         yield return ("odd output 7x9, last row and column dropped", Conv2d(3, 7, 9, 5, 3, 1, 1), 2, 2, 2);
         yield return ("overlapping 3x3/2 windows", Conv2d(4, 11, 11, 7, 3, 1, 1), 3, 2, 2);
-        yield return ("stride 2 (im2col)", Conv2d(5, 13, 13, 6, 3, 2, 1), 2, 2, 3);
+        yield return ("stride 2 (shifted views of the phases)", Conv2d(5, 13, 13, 6, 3, 2, 1), 2, 2, 3);
         yield return ("pointwise", Conv2d(9, 6, 6, 5, 1, 1, 0), 2, 2, 2);
         yield return ("one example split over threads", Conv2d(32, 24, 24, 32, 3, 1, 1), 2, 2, 1);
-        yield return ("one example split, im2col", Conv2d(32, 26, 26, 32, 3, 2, 1), 2, 2, 1);
+        yield return ("one example split, stride 2", Conv2d(32, 26, 26, 32, 3, 2, 1), 2, 2, 1);
+        yield return ("one example split, direct rows", Conv2d(3, 40, 40, 16, 3, 1, 1), 2, 2, 1);
+        yield return ("one example split, output columns packed alone", Conv2d(16, 8, 8, 64, 3, 1, 1), 2, 2, 1);
     }
 
     [Theory]

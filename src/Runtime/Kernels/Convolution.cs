@@ -470,9 +470,9 @@ public static unsafe partial class Convolution
     }
 
     // Padded elements from which a split example is padded on all threads: a 224² layer's padding was
-    // a few per cent of its time on one thread while the other waited; a CIFAR layer's is a few
-    // microseconds, less than handing it over.
-    private const long ParallelPadThreshold = 1 << 16;
+    // a few per cent of its time on one thread while the other waited, and a 32×32 CIFAR layer's (37K
+    // floats) 5 % of its 160 µs; an 8×8 one's is a microsecond or two, less than handing it over.
+    private const long ParallelPadThreshold = 1 << 13;
 
     // One channel of a split example's padded input (into job.Columns).
     private static void PadChannel<T>(void* context, int channel, int worker) where T : unmanaged, IFloatingPointIeee754<T>

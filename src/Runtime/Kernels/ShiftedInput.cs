@@ -80,15 +80,17 @@ internal readonly unsafe struct ShiftedInput
 
     /// <summary>Whether a forward GEMM of <paramref name="filters"/> rows should pack the outputs' columns
     /// only (<see cref="Map"/>) rather than all wide columns and copy the outputs out after. Packing
-    /// run by run costs a few cycles a run, so it pays only where it takes out at least a twentieth
-    /// of the microkernel's strips (a 8×8 or 28×28 output, not a 14×14 one: 196 outputs take as many
-    /// 32-column strips as 224 wide columns) and the rows are many enough to repay the packing. On
-    /// LeNet-5's 16-filter conv2 it lost 10 % in spite of 30 % fewer columns.</summary>
+    /// run by run costs a few cycles a run, so it pays where it takes out at least a twentieth of the
+    /// microkernel's strips (a 8×8 or 28×28 output, not a 14×14 one: 196 outputs take as many
+    /// 32-column strips as 224 wide columns), or where output rows are long enough that most strips
+    /// are one run and the copy-out pass is the saving (112×112 layers on one thread: 5-9 % faster),
+    /// and the rows are many enough to repay the packing. On LeNet-5's 16-filter conv2 it lost 10 %
+    /// in spite of 30 % fewer columns.</summary>
     public bool PackOutputsOnly(int filters)
     {
         const int Strip = 32;
         static double Strips(int columns) => columns / Strip + (columns % Strip == 0 ? 0 : columns % Strip <= Strip / 2 ? 0.75 : 1);
-        return filters >= 64 && Strips(_g.OutSpatial) <= 0.95 * Strips(Columns);
+        return filters >= 64 && (Strips(_g.OutSpatial) <= 0.95 * Strips(Columns) || _g.OutWidth >= 48);
     }
 
     /// <summary>x: one example, C×D×H×W → padded (PaddedElements, the tail zeroed).</summary>

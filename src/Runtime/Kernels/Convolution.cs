@@ -221,14 +221,11 @@ public static unsafe partial class Convolution
         int columns = mapped ? p : s.Columns;
         float* target = mapped ? output : wide;
         s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
+        // the GEMM starts each strip from the bias and activates it while it is in cache
         for (int gi = 0; gi < g.Groups; gi++)
-        {
-            float* y = target + (nint)gi * fg * columns;
-            SeedBias(y, job.B == null ? null : (float*)job.B + gi * fg, fg, columns);
-            MatMul.BroadcastShifted(fg, columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets, map, 0, y, columns);
-        }
+            MatMul.BroadcastShifted(fg, columns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets, map, 0,
+                target + (nint)gi * fg * columns, columns, seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg, relu: job.Epilogue == Epilogue.Relu);
         if (!mapped) s.Extract(wide, g.OutChannels, output);
-        if (job.Epilogue != Epilogue.None) MatMul.Apply(job.Epilogue, output, 1, g.OutChannels * p, 0);
         if (job.Pooled) PoolExample(ref job, (T*)output, n);
     }
 
@@ -431,12 +428,13 @@ public static unsafe partial class Convolution
             }
             for (int gi = 0; gi < g.Groups; gi++)
             {
-                // the blocks seed their own part of the output with the bias, and the planes are copied
-                // out, activated and pooled on all threads: on one, those passes were a third of a layer
+                // the blocks seed and activate their own part of the output, and the planes are copied
+                // out and pooled on all threads: on one, those passes were a third of a layer
                 MatMul.ParallelBroadcastShifted(fg, gemmColumns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets,
-                    mapped ? s.Map : s.AllColumns, target + (nint)gi * fg * gemmColumns, gemmColumns, seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg);
+                    mapped ? s.Map : s.AllColumns, target + (nint)gi * fg * gemmColumns, gemmColumns, seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg,
+                    relu: job.Epilogue == Epilogue.Relu);
             }
-            if (mapped && job.Epilogue == Epilogue.None && !job.Pooled) return;
+            if (mapped && !job.Pooled) return;
             var finish = new FinishJob { Output = output, Wide = mapped ? null : wide, Example = n };
             fixed (ConvJob<T>* conv = &job)
             {
@@ -490,8 +488,8 @@ public static unsafe partial class Convolution
         public int Example;
     }
 
-    // One output plane of a split example (item: filter): copied out of the wide output, activated,
-    // and pooled when a pooling follows.
+    // One output plane of a split example (item: filter): copied out of the wide output, and pooled
+    // when a pooling follows.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishPlane(void* context, int f, int worker)
     {
@@ -499,8 +497,8 @@ public static unsafe partial class Convolution
         ref ConvJob<float> job = ref *(ConvJob<float>*)finish.Conv;
         int p = job.Geometry.OutSpatial;
         float* output = finish.Output + (nint)f * p;
+        // the GEMM has applied the relu
         if (finish.Wide != null) job.Shifted.Extract(finish.Wide + (nint)f * job.Shifted.Columns, 1, output);
-        if (job.Epilogue != Epilogue.None) Epilogues.Relu(new Span<float>(output, p));
         if (job.Pooled)
         {
             int q = job.Pool.OutSpatial;

@@ -37,12 +37,21 @@ internal static unsafe class MatMul
 
     /// <summary>Float only, FMA paths only (see <see cref="ShiftedInput.Applies{T}"/>): C (m×n, ldc) += A·B,
     /// where column j of B is output position first + j of a convolution: row kk of it is read from
-    /// b + rowOffsets[kk] + map.Of(first + j), a shifted view of the padded input.</summary>
-    public static void BroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, int first, float* c, nint ldc)
+    /// b + rowOffsets[kk] + map.Of(first + j), a shifted view of the padded input. With
+    /// <paramref name="seed"/>, C is overwritten with A·B + rowSeed (per row; zero without it), and
+    /// with <paramref name="relu"/> activated, strip by strip while in cache.</summary>
+    public static void BroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, int first, float* c, nint ldc,
+        bool seed = false, float* rowSeed = null, bool relu = false)
     {
-        if (m == 0 || n == 0 || k == 0) return;
-        if (Simd.Current == SimdWidth.Vector512) SimdGemm.Broadcast<Simd512>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc);
-        else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc);
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (seed) SeedBlock(rowSeed, c, m, n, ldc);
+            if (relu) Apply(Epilogue.Relu, c, m, n, ldc);
+            return;
+        }
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.Broadcast<Simd512>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc, seed, rowSeed, relu);
+        else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc, seed, rowSeed, relu);
     }
 
     /// <summary>Float only, FMA paths only: <see cref="SimdGemm.TapsTimesTransposed{V}"/>.</summary>
@@ -103,9 +112,10 @@ internal static unsafe class MatMul
     /// split into blocks of C over the pool, seeded as in
     /// <see cref="ParallelBroadcast{T}"/>.</summary>
     public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, float* c, nint ldc,
-        bool seed = false, float* rowSeed = null)
+        bool seed = false, float* rowSeed = null, bool relu = false)
     {
-        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, Map = map, C = c, Ldc = ldc, M = m, N = n, K = k, Seed = seed, RowSeed = rowSeed };
+        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, Map = map, C = c, Ldc = ldc, M = m, N = n, K = k, Seed = seed, RowSeed = rowSeed,
+            Epilogue = relu ? Epilogue.Relu : Epilogue.None };
         Run(ref job, &BroadcastShiftedBlock);
     }
 
@@ -178,8 +188,8 @@ internal static unsafe class MatMul
     {
         ref Job<float> job = ref *(Job<float>*)context;
         Block(ref job, item, out int i0, out int m, out int j0, out int n);
-        if (job.Seed) SeedBlock(job.RowSeed == null ? null : job.RowSeed + i0, job.C + i0 * job.Ldc + j0, m, n, job.Ldc);
-        BroadcastShifted(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B, job.RowOffsets, job.Map, j0, job.C + i0 * job.Ldc + j0, job.Ldc);
+        BroadcastShifted(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B, job.RowOffsets, job.Map, j0, job.C + i0 * job.Ldc + j0, job.Ldc,
+            job.Seed, job.RowSeed == null ? null : job.RowSeed + i0, job.Epilogue == Epilogue.Relu);
     }
 
     private static void DotBlock<T>(void* context, int item, int worker)

@@ -33,18 +33,23 @@ internal static unsafe class SimdGemm
     /// rows of A do not repay the copy and run on B in place.</summary>
     public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, float* c, nint ldc)
         where V : unmanaged, ISimdVector<V>
-        => Broadcast<V>(m, n, k, a, aRow, aCol, b, ldb, null, default, 0, c, ldc);
+        => Broadcast<V>(m, n, k, a, aRow, aCol, b, ldb, null, default, 0, c, ldc, false, null, false);
 
     /// <summary>As above with row kk of B read through shifted views: column j of B and C is output
     /// position first + j, at b + rowOffsets[kk] + map.Of(first + j). A convolution reads its column
     /// matrix this way without building it; C holds only the outputs (row stride ldc), and no
-    /// multiply-add is spent on the wide columns between rows that no output keeps.</summary>
-    public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, int first, float* c, nint ldc)
+    /// multiply-add is spent on the wide columns between rows that no output keeps. With
+    /// <paramref name="seed"/>, C is overwritten: each strip of row i starts at rowSeed[i] (zero
+    /// without rowSeed); with <paramref name="relu"/>, each strip is activated after its last k
+    /// block. Both happen while the strip is in cache, not as passes over a C larger than L2.</summary>
+    public static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, int first, float* c, nint ldc,
+        bool seed, float* rowSeed, bool relu)
         where V : unmanaged, ISimdVector<V>
-        => Broadcast<V>(m, n, k, a, aRow, aCol, b, 0, rowOffsets, map, first, c, ldc);
+        => Broadcast<V>(m, n, k, a, aRow, aCol, b, 0, rowOffsets, map, first, c, ldc, seed, rowSeed, relu);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, nint* rowOffsets, WideColumns map, int first, float* c, nint ldc)
+    private static void Broadcast<V>(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint ldb, nint* rowOffsets, WideColumns map, int first, float* c, nint ldc,
+        bool seed, float* rowSeed, bool relu)
         where V : unmanaged, ISimdVector<V>
     {
         int strip = 2 * V.Count;
@@ -72,9 +77,57 @@ internal static unsafe class SimdGemm
                 {
                     float* bs = panel + (nint)s * kc;
                     int width = Math.Min(strip, nc - s);
+                    if (seed && k0 == 0) SeedStrip<V>(m, width, rowSeed, c + j0 + s, ldc);
                     if (width == strip) RowTiles<V>(m, kc, ak, aRow, aCol, bs, c + j0 + s, ldc);
                     else EdgeStrip<V>(m, kc, width, ak, aRow, aCol, bs, c + j0 + s, ldc, edge);
+                    if (relu && k0 + kc == k) ReluStrip<V>(m, width, c + j0 + s, ldc);
                 }
+            }
+        }
+    }
+
+    // Rows [0, m) of a strip of C (width columns) set to rowSeed[i], or zero without rowSeed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SeedStrip<V>(int m, int width, float* rowSeed, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        for (int i = 0; i < m; i++, c += ldc)
+        {
+            V value = rowSeed == null ? V.Zero : V.Splat(rowSeed[i]);
+            if (width == 2 * w)
+            {
+                value.Store(c);
+                value.Store(c + w);
+            }
+            else if (width > w)
+            {
+                value.Store(c);
+                value.StoreFirst(c + w, width - w);
+            }
+            else
+            {
+                value.StoreFirst(c, width);
+            }
+        }
+    }
+
+    // relu over rows [0, m) of a strip of C (width columns), NaN kept as the relu layer keeps it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ReluStrip<V>(int m, int width, float* c, nint ldc)
+        where V : unmanaged, ISimdVector<V>
+    {
+        int w = V.Count;
+        for (int i = 0; i < m; i++, c += ldc)
+        {
+            if (width == 2 * w)
+            {
+                V.Relu(V.Load(c)).Store(c);
+                V.Relu(V.Load(c + w)).Store(c + w);
+            }
+            else
+            {
+                for (int j = 0; j < width; j++) c[j] = c[j] > 0 || float.IsNaN(c[j]) ? c[j] : 0;
             }
         }
     }

@@ -158,7 +158,10 @@ internal static unsafe class MatMul
             // differing by at most one strip: rounding one size up left 7 blocks of 5 strips for 8
             // wanted at 1,088 columns, 4 against 3 on two threads
             job.ColumnStrips = (job.N + 31) / 32;
-            job.ColumnBlocks = Math.Min(wanted, job.ColumnStrips);
+            // a wide C (a batch-1 224² layer has 392 strips) in blocks of about 8 strips, up to 16 per
+            // thread: the other thread waits for the last block, and at 4 blocks per thread that wait
+            // was several per cent of the layer; blocks pack only their own columns, so more cost nothing
+            job.ColumnBlocks = Math.Min(job.ColumnStrips, Math.Clamp(job.ColumnStrips / 8, wanted, 16 * threads));
         }
         else
         {

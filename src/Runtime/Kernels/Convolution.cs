@@ -300,9 +300,10 @@ public static unsafe partial class Convolution
     private const long SplitThreshold = 1 << 18;
 
     // The adjoint of ShiftedForwardExample for examples [first, end): each dY (relu' applied) is
-    // widened to the GEMM's columns; dW is a dot product of them with the shifted views of the padded
-    // inputs, all examples' segments through one accumulator; dX is the column gradient added back
-    // through the same views and cropped out of the padding.
+    // widened to the GEMM's columns; dW is a GEMM per tap of the shifted views of the padded inputs
+    // with the dYs (dot products with one accumulator through all examples' segments, for layers too
+    // narrow for tiles); dX is added into a padded gradient through the same views, tap by tap (or
+    // through a column gradient, for narrow layers), and cropped out of the padding.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ShiftedBackwardExamples<T>(ref ConvJob<T> job, int first, int end, int worker) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -311,7 +312,7 @@ public static unsafe partial class Convolution
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         int weights = g.OutChannels * ck, columns = s.Columns, count = end - first;
         // scratch: per example [padded x, later dx][wide dY]; then [column gradient][partial dW, dB
-        // (workers other than the caller)]
+        // (workers other than the caller)][unpooled dY][dWᵀ of the per-tap GEMM], as ShiftedBackwardScratch sizes them
         long wideElements = (long)g.OutChannels * columns, perExample = s.PaddedElements + wideElements;
         long columnElements = job.DX == null || InputGradientIntoTaps(g) ? 0 : (long)ck * columns;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;

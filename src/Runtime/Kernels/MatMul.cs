@@ -108,9 +108,8 @@ internal static unsafe class MatMul
         Run(ref job, &BroadcastBlock<T>);
     }
 
-    /// <summary><see cref="BroadcastShifted"/>
-    /// split into blocks of C over the pool, seeded as in
-    /// <see cref="ParallelBroadcast{T}"/>.</summary>
+    /// <summary><see cref="BroadcastShifted"/> split into blocks of C over the pool, seeded as in
+    /// <see cref="ParallelBroadcast{T}"/> and activated strip by strip with <paramref name="relu"/>.</summary>
     public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, float* c, nint ldc,
         bool seed = false, float* rowSeed = null, bool relu = false)
     {
@@ -154,13 +153,12 @@ internal static unsafe class MatMul
         if (!rows && (job.N >= 64 * wanted || job.N >= job.M))
         {
             job.RowBlock = job.M;
-            // blocks of whole 32-column strips, as many as wanted (or as there are strips), their sizes
-            // differing by at most one strip: rounding one size up left 7 blocks of 5 strips for 8
-            // wanted at 1,088 columns, 4 against 3 on two threads
+            // Blocks of whole 32-column strips whose sizes differ by at most one strip (rounding one
+            // size up had left 7 blocks of 5 strips for 8 wanted at 1,088 columns: 4 against 3 on two
+            // threads). At least as many as wanted, and for a wide C (a batch-1 224² layer has 392
+            // strips) about 8 strips each, up to 16 blocks per thread: the other thread waits out the
+            // last block, and blocks pack only their own columns, so more blocks cost nothing.
             job.ColumnStrips = (job.N + 31) / 32;
-            // a wide C (a batch-1 224² layer has 392 strips) in blocks of about 8 strips, up to 16 per
-            // thread: the other thread waits for the last block, and at 4 blocks per thread that wait
-            // was several per cent of the layer; blocks pack only their own columns, so more cost nothing
             job.ColumnBlocks = Math.Min(job.ColumnStrips, Math.Clamp(job.ColumnStrips / 8, wanted, 16 * threads));
         }
         else

@@ -22,7 +22,12 @@ internal static unsafe class SimdGemm
 
     // The depth of each k block: at most KC, and the blocks equal (K = 288 as 256 + 32 ran a whole
     // pass of tile loads and stores of C for 32 steps).
-    private static int Depth(int k) => (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+    private static int Depth(int k)
+    {
+        if (k <= KC) return Math.Max(1, k);
+        int blocks = (k + KC - 1) / KC;
+        return (k + blocks - 1) / blocks;
+    }
 
     /// <summary>C (m×n, row stride ldc) += A·B with A(i,k) = a[i·aRow + k·aCol] and B k×n (row stride
     /// ldb). Each step broadcasts one A element per row against vectors of a B row. Two-vector strips

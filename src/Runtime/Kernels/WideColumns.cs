@@ -18,8 +18,6 @@ internal readonly struct WideColumns
         PlanePitch = planePitch;
     }
 
-    public bool IsEmpty => RowLength == 0;
-
     /// <summary>The wide column of output position <paramref name="p"/>.</summary>
     public int Of(int p)
     {

@@ -43,12 +43,12 @@ public static unsafe partial class Convolution
             nint* offsets = stackalloc nint[g.FilterSize];
             job.Shifted = new ShiftedInput(g, offsets);
         }
+        job.Direct = DirectApplies<T>(g);
         // one example per item while there are enough examples, or while one example is too small
         // to split (a split hands work to the other threads several times per layer)
         long macs = (long)g.OutChannels * g.OutSpatial * g.FilterSize;
         if (batch >= ComputeThreads.Count || macs < SplitThreshold)
         {
-            job.Direct = DirectApplies<T>(g);
             // the caller's scratch is sized here, not by whichever items it happens to take, so a
             // warmed-up model allocates nothing however the items fell during warm-up
             WorkerPool.Scratch<T>(0, job.Direct ? DirectScratch(ref job) : job.Shifted.RowOffsets != null ? ShiftedForwardScratch(ref job) : ForwardScratch(ref job));
@@ -56,7 +56,6 @@ public static unsafe partial class Convolution
             return;
         }
         // fewer examples than threads: parallel inside each example
-        job.Direct = DirectApplies<T>(g);
         for (int n = 0; n < batch; n++)
         {
             if (job.Direct) DirectForwardSplit(ref job, n);

@@ -398,51 +398,18 @@ public static unsafe partial class Convolution
         }
     }
 
-    // One example over all threads: the column matrix is built channel by channel in parallel into
-    // the caller's scratch (or the padded input once, for shifted views), then the GEMM is split
-    // into blocks of the output.
+    // One example over all threads: on shifted views in bands of output rows (ShiftedForwardSplit);
+    // otherwise the column matrix is built channel by channel in parallel into the caller's scratch,
+    // then the GEMM is split into blocks of the output.
     private static void ForwardSplit<T>(ref ConvJob<T> job, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref readonly ConvGeometry g = ref job.Geometry;
-        int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         if (job.Shifted.RowOffsets != null)
         {
-            // scratch: as ShiftedForwardExample's
-            ref readonly ShiftedInput s = ref job.Shifted;
-            float* padded = WorkerPool.Scratch<float>(0, ShiftedForwardScratch(ref job));
-            float* output = job.Pooled ? padded + s.PaddedElements : (float*)job.Y + (nint)n * g.OutChannels * p;
-            float* wide = padded + s.PaddedElements + (job.Pooled ? (long)g.OutChannels * p : 0);
-            bool mapped = s.PackOutputsOnly(fg);
-            int gemmColumns = mapped ? p : s.Columns;
-            float* target = mapped ? output : wide;
-            if (s.PaddedElements < ParallelPadThreshold)
-            {
-                s.Pad((float*)job.X + (nint)n * g.InChannels * g.InSpatial, padded);
-            }
-            else
-            {
-                job.Example = n;
-                job.Columns = (T*)padded;
-                fixed (ConvJob<T>* context = &job) WorkerPool.For(g.InChannels, &PadChannel<T>, context);
-                s.ClearTail(padded);
-            }
-            for (int gi = 0; gi < g.Groups; gi++)
-            {
-                // the blocks seed and activate their own part of the output, and the planes are copied
-                // out and pooled on all threads: on one, those passes were a third of a layer
-                MatMul.ParallelBroadcastShifted(fg, gemmColumns, ck, (float*)job.W + gi * fg * ck, ck, 1, padded + (nint)gi * cg * s.ChannelStride, s.RowOffsets,
-                    mapped ? s.Map : s.AllColumns, target + (nint)gi * fg * gemmColumns, gemmColumns, seed: true, rowSeed: job.B == null ? null : (float*)job.B + gi * fg,
-                    relu: job.Epilogue == Epilogue.Relu);
-            }
-            if (mapped && !job.Pooled) return;
-            var finish = new FinishJob { Output = output, Wide = mapped ? null : wide, Example = n };
-            fixed (ConvJob<T>* conv = &job)
-            {
-                finish.Conv = conv;
-                WorkerPool.For(g.OutChannels, &FinishPlane, &finish);
-            }
+            ShiftedForwardSplit(ref job, n);
             return;
         }
+        ref readonly ConvGeometry g = ref job.Geometry;
+        int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         bool pointwise = IsPointwise(g);
         job.Example = n;
         long columns = pointwise ? 0 : (long)ck * p;
@@ -478,33 +445,6 @@ public static unsafe partial class Convolution
         ref ConvJob<T> job = ref *(ConvJob<T>*)context;
         ref readonly ConvGeometry g = ref job.Geometry;
         job.Shifted.PadChannels((float*)job.X + (nint)job.Example * g.InChannels * g.InSpatial, (float*)job.Columns, channel, channel + 1);
-    }
-
-    private struct FinishJob
-    {
-        public void* Conv; // the ConvJob<float> of the layer
-        public float* Output; // the example's output planes (in scratch when a pooling follows)
-        public float* Wide; // the GEMM's wide output to copy the planes out of, or null
-        public int Example;
-    }
-
-    // One output plane of a split example (item: filter): copied out of the wide output, and pooled
-    // when a pooling follows.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FinishPlane(void* context, int f, int worker)
-    {
-        ref FinishJob finish = ref *(FinishJob*)context;
-        ref ConvJob<float> job = ref *(ConvJob<float>*)finish.Conv;
-        int p = job.Geometry.OutSpatial;
-        float* output = finish.Output + (nint)f * p;
-        // the GEMM has applied the relu
-        if (finish.Wide != null) job.Shifted.Extract(finish.Wide + (nint)f * job.Shifted.Columns, 1, output);
-        if (job.Pooled)
-        {
-            int q = job.Pool.OutSpatial;
-            nint plane = (nint)finish.Example * job.Geometry.OutChannels + f;
-            Pooling.MaxPlaneInside(output, job.Y + plane * q, job.Argmax + plane * q, job.Pool);
-        }
     }
 
     private static void Im2ColChannel<T>(void* context, int channel, int worker) where T : unmanaged, IFloatingPointIeee754<T>

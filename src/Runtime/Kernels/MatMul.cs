@@ -108,16 +108,6 @@ internal static unsafe class MatMul
         Run(ref job, &BroadcastBlock<T>);
     }
 
-    /// <summary><see cref="BroadcastShifted"/> split into blocks of C over the pool, seeded as in
-    /// <see cref="ParallelBroadcast{T}"/> and activated strip by strip with <paramref name="relu"/>.</summary>
-    public static void ParallelBroadcastShifted(int m, int n, int k, float* a, nint aRow, nint aCol, float* b, nint* rowOffsets, in WideColumns map, float* c, nint ldc,
-        bool seed = false, float* rowSeed = null, bool relu = false)
-    {
-        var job = new Job<float> { A = a, ARow = aRow, ACol = aCol, B = b, RowOffsets = rowOffsets, Map = map, C = c, Ldc = ldc, M = m, N = n, K = k, Seed = seed, RowSeed = rowSeed,
-            Epilogue = relu ? Epilogue.Relu : Epilogue.None };
-        Run(ref job, &BroadcastShiftedBlock);
-    }
-
     public static void ParallelDot<T>(int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc,
         Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -129,8 +119,6 @@ internal static unsafe class MatMul
     private struct Job<T> where T : unmanaged
     {
         public T* A, B, C, RowSeed;
-        public nint* RowOffsets;
-        public WideColumns Map;
         public bool Seed;
         public nint ARow, ACol, Ldb, Ldc;
         public int M, N, K, RowBlock, ColumnStrips, ColumnBlocks;
@@ -183,14 +171,6 @@ internal static unsafe class MatMul
         if (job.Seed) SeedBlock(job.RowSeed == null ? null : job.RowSeed + i0, c, m, n, job.Ldc);
         Broadcast(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B + j0, job.Ldb, c, job.Ldc);
         Apply(job.Epilogue, c, m, n, job.Ldc);
-    }
-
-    private static void BroadcastShiftedBlock(void* context, int item, int worker)
-    {
-        ref Job<float> job = ref *(Job<float>*)context;
-        Block(ref job, item, out int i0, out int m, out int j0, out int n);
-        BroadcastShifted(m, n, job.K, job.A + i0 * job.ARow, job.ARow, job.ACol, job.B, job.RowOffsets, job.Map, j0, job.C + i0 * job.Ldc + j0, job.Ldc,
-            job.Seed, job.RowSeed == null ? null : job.RowSeed + i0, job.Epilogue == Epilogue.Relu);
     }
 
     private static void DotBlock<T>(void* context, int item, int worker)

@@ -60,22 +60,28 @@ public static unsafe class Pooling
     /// <summary>One plane of a max pooling whose windows never leave the input
     /// (<see cref="WindowsInside"/>); argmax is the flat index in the plane. A convolution with a fused
     /// pooling calls this on each output plane while it is still in cache.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MaxPlaneInside<T>(T* x, T* y, int* am, in PoolGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => MaxPlaneRows(x, y, am, g, 0, g.OutHeight);
+
+    /// <summary>Output rows [firstRow, endRow) of every depth slice of <see cref="MaxPlaneInside"/>: a
+    /// convolution split over threads by bands of rows pools each band as soon as it is computed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MaxPlaneRows<T>(T* x, T* y, int* am, in PoolGeometry g, int firstRow, int endRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int ih = g.InHeight, iw = g.InWidth, od = g.OutDepth, oh = g.OutHeight, ow = g.OutWidth;
         int kd = g.KernelDepth, kh = g.KernelHeight, kw = g.KernelWidth, sd = g.StrideDepth, sh = g.StrideHeight, sw = g.StrideWidth;
         if (typeof(T) == typeof(float) && Sse.IsSupported && kd == 1 && kh == 2 && kw == 2 && sh == 2 && sw == 2 && od == 1)
         {
-            MaxPool2x2((float*)x, (float*)y, am, ih, iw, oh, ow);
+            MaxPool2x2((float*)x, (float*)y, am, ih, iw, firstRow, endRow, ow);
             return;
         }
-        int o = 0;
         for (int zd = 0; zd < od; zd++)
-        for (int zh = 0; zh < oh; zh++)
+        for (int zh = firstRow; zh < endRow; zh++)
         {
             int rowStart = (zd * sd * ih + zh * sh) * iw;
+            int o = (zd * oh + zh) * ow;
             for (int zw = 0; zw < ow; zw++, o++)
             {
                 // the first element seeds the search: identical to starting from −∞ with the
@@ -103,10 +109,10 @@ public static unsafe class Pooling
     // with two shuffles, then the four candidates are taken in row-major order with the scalar rule
     // (greater, or NaN, replaces), so ties and NaNs resolve exactly as in the loop above.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxPool2x2(float* x, float* y, int* am, int ih, int iw, int oh, int ow)
+    private static void MaxPool2x2(float* x, float* y, int* am, int ih, int iw, int firstRow, int endRow, int ow)
     {
         var lane = Vector128.Create(0, 2, 4, 6);
-        for (int zh = 0; zh < oh; zh++)
+        for (int zh = firstRow; zh < endRow; zh++)
         {
             float* r0 = x + (nint)zh * 2 * iw, r1 = r0 + iw;
             float* yo = y + (nint)zh * ow;

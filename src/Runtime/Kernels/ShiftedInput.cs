@@ -101,12 +101,16 @@ internal readonly unsafe struct ShiftedInput
     }
 
     /// <summary>Channels [first, end) of <see cref="Pad"/>, so a large example can be padded on all threads.</summary>
+    public void PadChannels(float* x, float* padded, int first, int end) => PadRows(x, padded, first, end, 0, Height);
+
+    /// <summary>Rows [firstRow, endRow) of every phase plane (of every depth slice) of channels
+    /// [first, end): what the outputs of a band of rows read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void PadChannels(float* x, float* padded, int first, int end)
+    public void PadRows(float* x, float* padded, int first, int end, int firstRow, int endRow)
     {
         ConvGeometry g = _g;
         int id = g.InDepth, ih = g.InHeight, iw = g.InWidth, sw = g.StrideWidth;
-        bool deinterleave = sw == 2 && Simd.Current == SimdWidth.Vector512 && Avx512F.IsSupported;
+        bool avx512 = Simd.Current == SimdWidth.Vector512 && Avx512F.IsSupported;
         // phase column zw of width phase pw is input column zw·sw + pw − PadWidth: the ones inside are [lo, hi)
         int* range = stackalloc int[2 * sw];
         for (int pw = 0; pw < sw; pw++) ColumnRange(pw, out range[2 * pw], out range[2 * pw + 1]);
@@ -118,7 +122,7 @@ internal readonly unsafe struct ShiftedInput
             int pd = rowPhase / g.StrideHeight, ph = rowPhase % g.StrideHeight;
             float* planes = padded + (nint)c * ChannelStride + (nint)rowPhase * sw * Plane;
             for (int zd = 0; zd < Depth; zd++)
-            for (int zh = 0; zh < Height; zh++)
+            for (int zh = firstRow; zh < endRow; zh++)
             {
                 int sd = zd * g.StrideDepth + pd - g.PadDepth, sh = zh * g.StrideHeight + ph - g.PadHeight;
                 bool inside = (uint)sd < (uint)id && (uint)sh < (uint)ih;
@@ -134,7 +138,7 @@ internal readonly unsafe struct ShiftedInput
                     }
                     // the borders are a column or two: a call to clear them cost more than the row's copy
                     for (int zw = 0; zw < lo; zw++) dst[zw] = 0;
-                    CopyStrided(row + (lo * sw + pw - g.PadWidth), sw, dst + lo, hi - lo, deinterleave);
+                    CopyStrided(row + (lo * sw + pw - g.PadWidth), sw, dst + lo, hi - lo, avx512);
                     for (int zw = hi; zw < Width; zw++) dst[zw] = 0;
                 }
             }
@@ -151,14 +155,27 @@ internal readonly unsafe struct ShiftedInput
     // dst[j] = src[j·stride] for j < count. Stride 2 (the common downsampling) can take the even
     // lanes of two vectors at a time; scalar, it was 4 % of a 224² network's forward pass.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyStrided(float* src, int stride, float* dst, int count, bool deinterleave)
+    private static void CopyStrided(float* src, int stride, float* dst, int count, bool avx512)
     {
         if (stride == 1)
         {
+            // rows of a few dozen floats: a call to Memmove each, with its size dispatch, was half the
+            // padding of a 32×32 layer
+            if (avx512)
+            {
+                int j = 0;
+                for (; j + 16 <= count; j += 16) Vector512.Load(src + j).Store(dst + j);
+                if (j < count)
+                {
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+                    Avx512F.MaskStore(dst + j, mask, Avx512F.MaskLoad(src + j, mask, Vector512<float>.Zero));
+                }
+                return;
+            }
             new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));
             return;
         }
-        if (deinterleave && count >= 16)
+        if (stride == 2 && avx512 && count >= 16)
         {
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             // a step reads 32 elements, one past the last it keeps, so stop while that one is still in range

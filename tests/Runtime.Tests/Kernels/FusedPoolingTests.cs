@@ -46,6 +46,10 @@ public sealed class FusedPoolingTests : IDisposable
         yield return ("one example split, stride 2", Conv2d(32, 26, 26, 32, 3, 2, 1), 2, 2, 1);
         yield return ("one example split, direct rows", Conv2d(3, 40, 40, 16, 3, 1, 1), 2, 2, 1);
         yield return ("one example split, output columns packed alone", Conv2d(16, 8, 8, 64, 3, 1, 1), 2, 2, 1);
+        yield return ("one example split, 3x3/2 windows pooled after the bands", Conv2d(16, 21, 21, 32, 3, 1, 1), 3, 2, 1);
+        yield return ("one example split, odd rows, bands of three pooled rows", Conv2d(16, 15, 17, 24, 3, 1, 1), 2, 2, 1);
+        yield return ("two examples split over three threads", Conv2d(16, 15, 17, 24, 3, 1, 1), 2, 2, 2);
+        yield return ("one example split, one band of large filters (wide)", Conv2d(64, 14, 14, 128, 3, 1, 1), 2, 2, 1);
     }
 
     [Theory]
@@ -67,6 +71,10 @@ public sealed class FusedPoolingTests : IDisposable
         var g = new ConvGeometry(2, 4, 6, 6, 3, 4, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.Zeros);
         Check(rng, g, PoolOf(g, 1, 2, 1, 2), 2, Epilogue.Relu, "3d conv, 1x2x2 pooling");
         Check(rng, g, PoolOf(g, 2, 2, 2, 2), 2, Epilogue.Relu, "3d conv, 2x2x2 pooling");
+        // one example over two threads: bands across depth slices, pooled once they are all done
+        ComputeThreads.Count = 2;
+        var large = new ConvGeometry(8, 6, 12, 12, 16, 6, 12, 12, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.Zeros);
+        Check(rng, large, PoolOf(large, 2, 2, 2, 2), 1, Epilogue.Relu, "3d conv split over threads, 2x2x2 pooling");
     }
 
     // Whole-valued inputs and weights make many ties and zeros after relu, where the argmax rule and

@@ -30,6 +30,9 @@ public static unsafe partial class Convolution
         // one band packing all wide columns into each worker's own buffer, the outputs copied out after
         // (where packing only the outputs' columns would save no strips: 14×14)
         public bool Wide;
+        // B read in place, output row by output row (ShiftedInput.ReadsRowsInPlace): bands are whole
+        // rows, and nothing is packed
+        public bool InPlace;
     }
 
     // Padded elements above which the example is padded once on all threads before the bands run: a
@@ -74,7 +77,7 @@ public static unsafe partial class Convolution
 
     // Output positions are cut into bands of whole units: 32-column strips, or, when the bands pool
     // their own rows, whole pooled rows, as many as make whole strips where a few do (a band that
-    // ended mid-strip would run a zero-padded edge strip). About as many bands as MatMul's column
+    // ended mid-strip would run a zero-padded edge strip); whole output rows where B is read in place. About as many bands as MatMul's column
     // blocks (at least four per thread, about eight strips each on wide layers); too few for two per
     // thread, and the filters are cut into blocks too, of at least 64 (each block packs the band's
     // columns and pads its rows again).
@@ -85,20 +88,30 @@ public static unsafe partial class Convolution
         ref readonly PoolGeometry pool = ref job.Pool;
         // rows of different pooled rows never share a window (a 3×3/2 pooling's would)
         bands.PoolBands = job.Pooled && g.OutDepth == 1 && pool.OutDepth == 1 && pool.KernelHeight <= pool.StrideHeight;
+        bands.InPlace = job.Shifted.ReadsRowsInPlace;
         if (bands.PoolBands)
         {
             // the rows no window reads are not computed
             int pooledRow = pool.StrideHeight * ow;
             bands.Columns = pool.OutHeight * pooledRow;
             int rows = 1;
-            while (rows < 8 && rows * pooledRow % 32 != 0) rows++;
-            if (rows * pooledRow % 32 != 0) rows = Math.Max(1, 128 / pooledRow);
+            if (bands.InPlace)
+            {
+                // whole output rows, an even number of them where one-vector tails pair up
+                if (ow % 32 != 0 && pool.StrideHeight % 2 != 0) rows = 2;
+            }
+            else
+            {
+                while (rows < 8 && rows * pooledRow % 32 != 0) rows++;
+                if (rows * pooledRow % 32 != 0) rows = Math.Max(1, 128 / pooledRow);
+            }
             bands.Unit = rows * pooledRow;
         }
         else
         {
             bands.Columns = g.OutSpatial;
-            bands.Unit = 32;
+            // in place: whole rows, pairs of them where one-vector tails pair up
+            bands.Unit = bands.InPlace ? (ow % 32 == 0 ? ow : 2 * ow) : 32;
         }
         int units = (bands.Columns + bands.Unit - 1) / bands.Unit;
         int strips = (bands.Columns + 31) / 32, wanted = 4 * threads;
@@ -109,7 +122,7 @@ public static unsafe partial class Convolution
             // weights through the cache for one or two strips; a block of filters reads its weights once
             bands.Bands = 1;
             filterBlocks = threads;
-            bands.Wide = !job.Shifted.PackOutputsOnly(fg);
+            bands.Wide = !bands.InPlace && !job.Shifted.PackOutputsOnly(fg);
         }
         else
         {
@@ -157,7 +170,13 @@ public static unsafe partial class Convolution
             int f = gi * fg + f0;
             float* b = padded + (nint)gi * cg * s.ChannelStride, rowSeed = job.B == null ? null : job.B + f;
             bool relu = job.Epilogue == Epilogue.Relu;
-            if (bands.Wide)
+            if (bands.InPlace)
+            {
+                int row = first / ow;
+                MatMul.BroadcastInPlace(m, ow, columns / ow, ck, job.W + (nint)f * ck, ck, b + (nint)row * s.Width, s.Width, s.RowOffsets,
+                    output + (nint)f * p + first, p, ow, seed: true, rowSeed, relu);
+            }
+            else if (bands.Wide)
             {
                 MatMul.BroadcastShifted(m, s.Columns, ck, job.W + (nint)f * ck, ck, 1, b, s.RowOffsets, s.AllColumns, 0, wide, s.Columns, seed: true, rowSeed, relu);
                 s.Extract(wide, m, output + (nint)f * p);

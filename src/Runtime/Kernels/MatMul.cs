@@ -54,6 +54,25 @@ internal static unsafe class MatMul
         else SimdGemm.Broadcast<Simd256>(m, n, k, a, aRow, aCol, b, rowOffsets, map, first, c, ldc, seed, rowSeed, relu);
     }
 
+    /// <summary>Float only, FMA paths only: <see cref="SimdGemm.BroadcastInPlace{V}"/>, C overwritten
+    /// when seeded.</summary>
+    public static void BroadcastInPlace(int m, int n, int rowCount, int k, float* a, nint aRow, float* b, nint bRowPitch, nint* rowOffsets,
+        float* c, nint ldc, nint cRowPitch, bool seed, float* rowSeed, bool relu)
+    {
+        if (m == 0 || n == 0 || rowCount == 0) return;
+        if (k == 0)
+        {
+            for (int r = 0; r < rowCount; r++)
+            {
+                if (seed) SeedBlock(rowSeed, c + r * cRowPitch, m, n, ldc);
+                if (relu) Apply(Epilogue.Relu, c + r * cRowPitch, m, n, ldc);
+            }
+            return;
+        }
+        if (Simd.Current == SimdWidth.Vector512) SimdGemm.BroadcastInPlace<Simd512>(m, n, rowCount, k, a, aRow, b, bRowPitch, rowOffsets, c, ldc, cRowPitch, seed, rowSeed, relu);
+        else SimdGemm.BroadcastInPlace<Simd256>(m, n, rowCount, k, a, aRow, b, bRowPitch, rowOffsets, c, ldc, cRowPitch, seed, rowSeed, relu);
+    }
+
     /// <summary>Float only, FMA paths only: <see cref="SimdGemm.TapsTimesTransposed{V}"/>.</summary>
     public static void TapsTimesTransposed(int rows, int n, int k, int taps, nint* tapOffsets, nint rowStride,
         float** views, float** dSegments, nint ldd, int segments, float* c, nint ldc)

@@ -93,6 +93,14 @@ internal readonly unsafe struct ShiftedInput
         return filters >= 64 && (Strips(_g.OutSpatial) <= 0.95 * Strips(Columns) || _g.OutWidth >= 48);
     }
 
+    /// <summary>Whether the forward GEMM of a split example should read the views in place, row by
+    /// row (<see cref="SimdGemm.BroadcastInPlace{V}"/>): 2-D, with rows that cut into whole 32-column
+    /// strips and at most one vector more, which pairs with the next row's (32, 48, 64, 96, 112, 224
+    /// wide; a 56-wide row would waste a quarter of its second strip, a 16-wide one would run on
+    /// pairs only).</summary>
+    public bool ReadsRowsInPlace =>
+        Depth == 1 && _g.OutWidth >= 32 && _g.OutWidth % 32 is 0 or 16;
+
     /// <summary>x: one example, C×D×H×W → padded (PaddedElements, the tail zeroed).</summary>
     public void Pad(float* x, float* padded)
     {

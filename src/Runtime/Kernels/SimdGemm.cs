@@ -9,7 +9,7 @@ namespace CnnDsl.Runtime.Kernels;
 /// and instantiated for Vector512 and Vector256. Both shapes accumulate into C. Edges that do not
 /// fill a tile fall to narrower tiles and finally scalar FMA, so any m, n, k is exact.
 /// </summary>
-internal static unsafe class SimdGemm
+internal static unsafe partial class SimdGemm
 {
     // A KC-deep strip of B two vectors wide (256 × 128 B = 32 KB at 512 bits) stays in L1 while all
     // row tiles of A stream past it.
@@ -125,15 +125,11 @@ internal static unsafe class SimdGemm
         int w = V.Count;
         for (int i = 0; i < m; i++, c += ldc)
         {
-            if (width == 2 * w)
-            {
-                V.Relu(V.Load(c)).Store(c);
-                V.Relu(V.Load(c + w)).Store(c + w);
-            }
-            else
-            {
-                for (int j = 0; j < width; j++) c[j] = c[j] > 0 || float.IsNaN(c[j]) ? c[j] : 0;
-            }
+            // whole vectors branch-free: on a scalar loop, relu's sign test was mispredicted half the
+            // time, and a one-vector row tail of a 112² layer spent as long on it as on its products
+            int j = 0;
+            for (; j + w <= width; j += w) V.Relu(V.Load(c + j)).Store(c + j);
+            for (; j < width; j++) c[j] = c[j] > 0 || float.IsNaN(c[j]) ? c[j] : 0;
         }
     }
 

@@ -194,6 +194,13 @@ public sealed class FastPathTests : IDisposable
             Conv(12, 19, 48, 5, 2, 2),  // stride 2: a band's rows of the phase planes
             // 3-D: bands run across depth slices over an input padded once
             new ConvGeometry(4, 4, 10, 10, 16, 4, 10, 10, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, PaddingMode.Zeros),
+            // B read in place: rows of 48 (a one-vector tail paired with the next row's, and 45 rows,
+            // so a band ends on an unpaired one), stride 2 into rows of 32, two groups, and one band
+            // of filter blocks over 2 rows of 32
+            new ConvGeometry(4, 1, 45, 48, 16, 1, 45, 48, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, PaddingMode.Zeros),
+            Conv(8, 64, 16, 3, 2, 1),
+            Conv(8, 32, 32, 3, 1, 1) with { Groups = 2 },
+            new ConvGeometry(64, 1, 2, 32, 128, 1, 2, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, PaddingMode.Zeros),
         };
         // two examples on three threads are split one after the other, as one is on two
         int batch = threads - 1;

@@ -50,6 +50,9 @@ public sealed class FusedPoolingTests : IDisposable
         yield return ("one example split, odd rows, bands of three pooled rows", Conv2d(16, 15, 17, 24, 3, 1, 1), 2, 2, 1);
         yield return ("two examples split over three threads", Conv2d(16, 15, 17, 24, 3, 1, 1), 2, 2, 2);
         yield return ("one example split, one band of large filters (wide)", Conv2d(64, 6, 6, 128, 3, 1, 1), 2, 2, 1);
+        yield return ("one example split, B read in place, rows of 32", Conv2d(8, 32, 32, 16, 3, 1, 1), 2, 2, 1);
+        yield return ("one example split, B read in place, rows of 48", Conv2d(8, 22, 48, 16, 3, 1, 1), 2, 2, 1);
+        yield return ("one example split, B read in place, 3x3/2 windows pooled after", Conv2d(8, 21, 48, 16, 3, 1, 1), 3, 2, 1);
     }
 
     [Theory]

@@ -398,7 +398,7 @@ public static unsafe partial class Convolution
         }
     }
 
-    // One example over all threads: on shifted views in bands of output rows (ShiftedForwardSplit);
+    // One example over all threads: on shifted views in bands of output positions (ShiftedForwardSplit);
     // otherwise the column matrix is built channel by channel in parallel into the caller's scratch,
     // then the GEMM is split into blocks of the output.
     private static void ForwardSplit<T>(ref ConvJob<T> job, int n) where T : unmanaged, IFloatingPointIeee754<T>

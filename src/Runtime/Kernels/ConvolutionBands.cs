@@ -7,12 +7,13 @@ namespace CnnDsl.Runtime.Kernels;
 /// <summary>
 /// One example of a shifted-view layer on all threads (fewer examples than threads) as one job. Each
 /// item multiplies a block of filters by a band of output positions: it pads the input rows its band
-/// reads into its worker's own buffer, packs only the outputs' columns, starts them at the bias and
+/// reads into its worker's own buffer, multiplies (packing only the outputs' columns, or, for rows
+/// that cut into whole strips, reading the padded input in place), starts the outputs at the bias and
 /// activates them strip by strip, and pools the band's rows when the pooling windows stay inside a
 /// band, all in its own core's cache. Padding first on all threads, then the GEMM in column blocks,
 /// then copying out and pooling the planes had each thread wait out the other's last item three times
 /// a layer, and every step read what the other core had just written: at batch 1 a 32×32 layer ran
-/// only 1.45× faster on two threads than on one, and the VGG-ish net's forward took 460 µs (now 410).
+/// only 1.45× faster on two threads than on one, and the VGG-ish net's forward took 460 µs (now 390).
 /// </summary>
 public static unsafe partial class Convolution
 {

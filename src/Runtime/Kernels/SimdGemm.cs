@@ -186,16 +186,28 @@ internal static unsafe partial class SimdGemm
         for (int i0 = 0; i0 < m; i0 += 6)
         {
             int rows = Math.Min(6, m - i0);
-            for (int r = 0; r < rows; r++)
-            {
-                new Span<float>(c + (i0 + r) * ldc, width).CopyTo(new Span<float>(edge + r * strip, width));
-                new Span<float>(edge + r * strip + width, strip - width).Clear();
-            }
+            ToEdge(c + i0 * ldc, ldc, rows, width, strip, edge);
             if (width <= V.Count) RowTilesOneVector<V>(rows, kc, a + i0 * aRow, aRow, aCol, b, strip, edge, strip);
             else RowTiles<V>(rows, kc, a + i0 * aRow, aRow, aCol, b, edge, strip);
-            for (int r = 0; r < rows; r++)
-                new Span<float>(edge + r * strip, width).CopyTo(new Span<float>(c + (i0 + r) * ldc, width));
+            FromEdge(edge, rows, width, strip, c + i0 * ldc, ldc);
         }
+    }
+
+    // Rows [0, rows) of a partial strip of C (width columns) → edge (rows of `strip`, zero past width).
+    private static void ToEdge(float* c, nint ldc, int rows, int width, int strip, float* edge)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            new Span<float>(c + r * ldc, width).CopyTo(new Span<float>(edge + r * strip, width));
+            new Span<float>(edge + r * strip + width, strip - width).Clear();
+        }
+    }
+
+    // The valid columns of edge back into C.
+    private static void FromEdge(float* edge, int rows, int width, int strip, float* c, nint ldc)
+    {
+        for (int r = 0; r < rows; r++)
+            new Span<float>(edge + r * strip, width).CopyTo(new Span<float>(c + r * ldc, width));
     }
 
     // B (kc×nc; row kk at b + kk·ldb, or at b + rowOffsets[kk]) → strip-major panel: strip s holds

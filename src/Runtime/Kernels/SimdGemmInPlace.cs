@@ -77,14 +77,9 @@ internal static unsafe partial class SimdGemm
         for (int i0 = 0; i0 < m; i0 += 6)
         {
             int rows = Math.Min(6, m - i0);
-            for (int r = 0; r < rows; r++)
-            {
-                new Span<float>(c + (i0 + r) * ldc, width).CopyTo(new Span<float>(edge + r * strip, width));
-                new Span<float>(edge + r * strip + width, strip - width).Clear();
-            }
+            ToEdge(c + i0 * ldc, ldc, rows, width, strip, edge);
             InPlaceTiles<V>(rows, kc, a + i0 * aRow, aRow, b, offsets, V.Count, edge, strip, V.Count);
-            for (int r = 0; r < rows; r++)
-                new Span<float>(edge + r * strip, width).CopyTo(new Span<float>(c + (i0 + r) * ldc, width));
+            FromEdge(edge, rows, width, strip, c + i0 * ldc, ldc);
         }
     }
 

@@ -91,8 +91,8 @@ public static unsafe partial class BatchNorm
 
     private static void Run<T>(ref Job<T> job, delegate*<void*, int, int, void> body) where T : unmanaged
     {
-        // a fused pooling's backward masks each plane's pooled gradient in scratch; the caller's is sized here
-        if (job.Pooled) WorkerPool.Scratch<T>(0, job.Pool.OutSpatial);
+        // a fused pooling's backward masks the pooled gradients of a channel's planes into scratch; the caller's is sized here
+        if (job.Pooled) WorkerPool.Scratch<T>(0, (long)job.Batch * job.Pool.OutSpatial);
         fixed (Job<T>* context = &job)
         {
             if ((long)job.Batch * job.Channels * job.Spatial < ParallelThreshold)

@@ -267,6 +267,7 @@ public class LossTests
     }
 }
 
+[Collection(nameof(KernelSettings))]
 public class DropoutAndRandomTests
 {
     [Fact]
@@ -320,25 +321,41 @@ public class DropoutAndRandomTests
     [InlineData(0.25)]
     [InlineData(0.3)]
     [InlineData(0.999)]
+    [InlineData(1.0)]
     public void Each_element_is_dropped_when_its_draw_is_below_the_rate_in_float_and_double(double rate)
     {
-        int n = 5000;
-        ulong state = 99, reference = 99, single = 99;
-        var x = new double[n]; x.AsSpan().Fill(1);
-        var y = new double[n]; var mask = new double[n];
-        Dropout.ForwardTraining<double>(x, y, mask, rate, ref state);
-        var xf = new float[n]; xf.AsSpan().Fill(1);
-        var yf = new float[n]; var maskf = new float[n];
-        Dropout.ForwardTraining<float>(xf, yf, maskf, (float)rate, ref single);
-        for (int i = 0; i < n; i++)
+        // 5003 elements: whole vectors of eight draws and a tail; every SIMD width draws the same masks
+        int n = 5003;
+        try
         {
-            bool dropped = DeterministicRandom.NextDouble(ref reference) < rate;
-            Assert.Equal(dropped, mask[i] == 0);
-            Assert.Equal(dropped, maskf[i] == 0);
+            foreach (SimdWidth width in Enum.GetValues<SimdWidth>())
+            {
+                Simd.Override = width;
+                ulong state = 99, reference = 99, single = 99;
+                var x = new double[n];
+                var xf = new float[n];
+                for (int i = 0; i < n; i++) xf[i] = (float)(x[i] = 1 + i % 7);
+                var y = new double[n]; var mask = new double[n];
+                Dropout.ForwardTraining<double>(x, y, mask, rate, ref state);
+                var yf = new float[n]; var maskf = new float[n];
+                Dropout.ForwardTraining<float>(xf, yf, maskf, (float)rate, ref single);
+                float keep = rate < 1 ? 1 / (1 - (float)rate) : 0;
+                for (int i = 0; i < n; i++)
+                {
+                    bool dropped = DeterministicRandom.NextDouble(ref reference) < rate;
+                    Assert.Equal(dropped, mask[i] == 0);
+                    Assert.Equal(dropped ? 0 : keep, maskf[i]);
+                    Assert.Equal(xf[i] * maskf[i], yf[i]);
+                }
+                // the state moved on by one draw per element
+                Assert.Equal(reference, state);
+                Assert.Equal(reference, single);
+            }
         }
-        // the state moved on by one draw per element
-        Assert.Equal(reference, state);
-        Assert.Equal(reference, single);
+        finally
+        {
+            Simd.Override = null;
+        }
     }
 
     [Fact]

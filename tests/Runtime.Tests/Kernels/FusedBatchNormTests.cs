@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using CnnDsl.Runtime.Kernels;
 using static CnnDsl.Runtime.Tests.Kernels.KernelTestUtil;
 
@@ -162,20 +163,30 @@ public sealed class FusedBatchNormTests : IDisposable
         Assert.Equal(running, running2);
     }
 
-    [Fact]
-    public void A_pooling_that_does_not_fit_or_an_argmax_outside_the_plane_is_refused()
+    public static IEnumerable<object[]> Widths() => Enum.GetValues<SimdWidth>().Select(w => new object[] { w.ToString() });
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void A_pooling_that_does_not_fit_or_an_argmax_outside_the_plane_is_refused(string width)
     {
+        Simd.Override = Enum.Parse<SimdWidth>(width);
         ComputeThreads.Count = 1;
-        int n = 1, c = 2, spatial = 16;
-        var pool = Pool(c, 4, 4, 2, 2);
-        float[] x = new float[n * c * spatial], gamma = new float[c], beta = new float[c], stats = new float[c], pooled = new float[n * c * 4];
-        var argmax = new int[n * c * 4];
-        var wrong = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardTrainingMaxPooled<float>(x, pooled, argmax, gamma, beta, stats, stats, stats, stats,
-            n, c, spatial, pool with { Channels = 3 }, 1e-5f, 0.1f));
-        Assert.Contains("cannot follow this batchnorm", wrong.Message);
-        argmax[5] = 16;
-        var outside = Assert.Throws<ArgumentException>(() => BatchNorm.BackwardMaxPooled<float>(x, pooled, pooled, argmax, gamma, stats, stats,
-            new float[x.Length], new float[c], new float[c], n, c, spatial, pool));
-        Assert.Contains("argmax 16", outside.Message);
+        int n = 2, c = 2;
+        // 4×4 planes pool to 4 values (a scalar tail only), 8×8 ones to 16 (two whole vectors of 8)
+        foreach (var (side, index, value) in new[] { (4, 5, 16), (8, 16 + 3, 64), (8, 2 * 16 + 9, -1), (8, 3 * 16 + 15, 1000) })
+        {
+            int spatial = side * side;
+            var pool = Pool(c, side, side, 2, 2);
+            float[] x = new float[n * c * spatial], gamma = new float[c], beta = new float[c], stats = new float[c], pooled = new float[n * c * pool.OutSpatial];
+            var argmax = new int[pooled.Length];
+            var wrong = Assert.Throws<ArgumentException>(() => BatchNorm.ForwardTrainingMaxPooled<float>(x, pooled, argmax, gamma, beta, stats, stats, stats, stats,
+                n, c, spatial, pool with { Channels = 3 }, 1e-5f, 0.1f));
+            Assert.Contains("cannot follow this batchnorm", wrong.Message);
+            argmax[index] = value;
+            var outside = Assert.Throws<ArgumentException>(() => BatchNorm.BackwardMaxPooled<float>(x, pooled, pooled, argmax, gamma, stats, stats,
+                new float[x.Length], new float[c], new float[c], n, c, spatial, pool, Epilogue.Relu));
+            int q = pool.OutSpatial;
+            Assert.Contains($"argmax {value} of example {index / (c * q)}, channel {index / q % c} is outside its plane of {spatial} positions", outside.Message);
+        }
     }
 }

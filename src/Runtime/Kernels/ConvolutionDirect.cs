@@ -79,44 +79,34 @@ public static unsafe partial class Convolution
         int taps = g.FilterSize, filters = g.OutChannels, ow = g.OutWidth, p = g.OutSpatial, chunk = 2 * V.Count;
         float* w = (float*)job.W, bias = (float*)job.B;
         bool relu = job.Epilogue == Epilogue.Relu;
-        float* partial = stackalloc float[6 * 2 * 16];
         float* source = padded + (nint)zh * s.Width;
         for (int f0 = 0; f0 < filters; f0 += 6)
         {
             int rows = Math.Min(6, filters - f0);
             for (int zw = 0; zw < ow; zw += chunk)
             {
+                // a part-filled chunk is stored lane-masked: stored whole it would run into the next
+                // row, which another thread may be writing (copied out of a buffer row by row, the
+                // copies took 40 % of a 28-wide layer's time)
                 int valid = Math.Min(chunk, ow - zw);
                 float* target = output + (nint)f0 * p + (nint)zh * ow + zw;
                 if (rows == 6)
                 {
-                    // a part-filled chunk goes through a buffer: stored in place it would run into the
-                    // next row, which another thread may be writing
-                    float* c = valid == chunk ? target : partial;
-                    Direct6x2<V>(taps, w + (nint)f0 * taps, bias == null ? null : bias + f0, source + zw, s.RowOffsets, relu, c, valid == chunk ? p : chunk);
-                    if (valid < chunk) CopyRows(partial, chunk, target, p, 6, valid);
+                    Direct6x2<V>(taps, w + (nint)f0 * taps, bias == null ? null : bias + f0, source + zw, s.RowOffsets, relu, target, p, valid);
                     continue;
                 }
                 for (int r = 0; r < rows; r++)
-                {
-                    float* c = valid == chunk ? target + (nint)r * p : partial;
-                    Direct1x2<V>(taps, w + (nint)(f0 + r) * taps, bias == null ? null : bias + f0 + r, source + zw, s.RowOffsets, relu, c);
-                    if (valid < chunk) CopyRows(partial, chunk, target + (nint)r * p, p, 1, valid);
-                }
+                    Direct1x2<V>(taps, w + (nint)(f0 + r) * taps, bias == null ? null : bias + f0 + r, source + zw, s.RowOffsets, relu, target + (nint)r * p, valid);
             }
         }
     }
 
-    private static void CopyRows(float* source, int sourceStride, float* target, int targetStride, int rows, int count)
-    {
-        for (int r = 0; r < rows; r++)
-            new ReadOnlySpan<float>(source + (nint)r * sourceStride, count).CopyTo(new Span<float>(target + (nint)r * targetStride, count));
-    }
-
-    // Six filters (weights w, w + taps, …) × two vectors of one output row: c (row stride ldc) =
-    // bias + Σ over the taps of weight · the padded input at b + offsets[tap], then relu.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Direct6x2<V>(int taps, float* w, float* bias, float* b, nint* offsets, bool relu, float* c, nint ldc)
+    // Six filters (weights w, w + taps, …) × two vectors of one output row: the first `valid` lanes of
+    // c (row stride ldc) = bias + Σ over the taps of weight · the padded input at b + offsets[tap], then relu.
+    // its own method: inlined into DirectRow it used up the JIT's inlining budget, and the vector
+    // helpers became calls
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Direct6x2<V>(int taps, float* w, float* bias, float* b, nint* offsets, bool relu, float* c, nint ldc, int valid)
         where V : unmanaged, ISimdVector<V>
     {
         int v = V.Count;
@@ -140,16 +130,28 @@ public static unsafe partial class Convolution
             x00 = V.Relu(x00); x01 = V.Relu(x01); x10 = V.Relu(x10); x11 = V.Relu(x11); x20 = V.Relu(x20); x21 = V.Relu(x21);
             x30 = V.Relu(x30); x31 = V.Relu(x31); x40 = V.Relu(x40); x41 = V.Relu(x41); x50 = V.Relu(x50); x51 = V.Relu(x51);
         }
-        x00.Store(c); x01.Store(c + v); c += ldc;
-        x10.Store(c); x11.Store(c + v); c += ldc;
-        x20.Store(c); x21.Store(c + v); c += ldc;
-        x30.Store(c); x31.Store(c + v); c += ldc;
-        x40.Store(c); x41.Store(c + v); c += ldc;
-        x50.Store(c); x51.Store(c + v);
+        if (valid == 2 * v)
+        {
+            x00.Store(c); x01.Store(c + v); c += ldc;
+            x10.Store(c); x11.Store(c + v); c += ldc;
+            x20.Store(c); x21.Store(c + v); c += ldc;
+            x30.Store(c); x31.Store(c + v); c += ldc;
+            x40.Store(c); x41.Store(c + v); c += ldc;
+            x50.Store(c); x51.Store(c + v);
+            return;
+        }
+        // inline, not a helper taking the vectors: the JIT would not inline it and passed them on the stack
+        int first = Math.Min(valid, v), second = valid - first;
+        x00.StoreFirst(c, first); x01.StoreFirst(c + v, second); c += ldc;
+        x10.StoreFirst(c, first); x11.StoreFirst(c + v, second); c += ldc;
+        x20.StoreFirst(c, first); x21.StoreFirst(c + v, second); c += ldc;
+        x30.StoreFirst(c, first); x31.StoreFirst(c + v, second); c += ldc;
+        x40.StoreFirst(c, first); x41.StoreFirst(c + v, second); c += ldc;
+        x50.StoreFirst(c, first); x51.StoreFirst(c + v, second);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Direct1x2<V>(int taps, float* w, float* bias, float* b, nint* offsets, bool relu, float* c)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Direct1x2<V>(int taps, float* w, float* bias, float* b, nint* offsets, bool relu, float* c, int valid)
         where V : unmanaged, ISimdVector<V>
     {
         int v = V.Count;
@@ -166,7 +168,8 @@ public static unsafe partial class Convolution
             x0 = V.Relu(x0);
             x1 = V.Relu(x1);
         }
-        x0.Store(c);
-        x1.Store(c + v);
+        int first = Math.Min(valid, v);
+        x0.StoreFirst(c, first);
+        x1.StoreFirst(c + v, valid - first);
     }
 }

@@ -435,9 +435,12 @@ public sealed class FastPathTests : IDisposable
         if (epilogue == Epilogue.Relu) for (int i = 0; i < y.Length; i++) y[i] = Math.Max(0, y[i]);
         double[] dx0 = RandomArray(rng, x.Length), dw0 = RandomArray(rng, w.Length), db0 = RandomArray(rng, b.Length);
 
-        float[] xf = ToFloat(x), wf = ToFloat(w), yf = new float[y.Length];
-        yf.AsSpan().Fill(float.NaN); // forward overwrites every element
-        Convolution.Forward<float>(xf, wf, ToFloat(b), yf, batch, g, epilogue);
+        float[] xf = ToFloat(x), wf = ToFloat(w), guarded = new float[y.Length + 64];
+        guarded.AsSpan().Fill(float.NaN); // forward overwrites every element
+        guarded.AsSpan(y.Length).Fill(12345f); // and nothing past the last one
+        Convolution.Forward<float>(xf, wf, ToFloat(b), guarded.AsSpan(0, y.Length), batch, g, epilogue);
+        Assert.True(guarded.AsSpan(y.Length).IndexOfAnyExcept(12345f) < 0, "forward wrote past its output: " + at);
+        float[] yf = guarded[..y.Length];
         // the relu mask the kernel applies is the float output's: a pre-activation within rounding of
         // zero can fall on the other side of it in double, which would move a whole tap footprint of dx
         double[] dx = (double[])dx0.Clone(), dw = (double[])dw0.Clone(), db = (double[])db0.Clone();

@@ -242,20 +242,42 @@ internal readonly unsafe struct ShiftedInput
     {
         ConvGeometry g = _g;
         int ow = g.OutWidth;
-        new Span<float>(wide, filters * Columns).Clear();
+        bool avx512 = Simd.Current == SimdWidth.Vector512 && Avx512F.IsSupported;
+        // in 2-D every column is an output's or in the gap after its row, zeroed row by row below;
+        // 3-D layers have whole gap rows between depth slices
+        bool rowsOnly = g.OutDepth == 1;
+        if (!rowsOnly) new Span<float>(wide, filters * Columns).Clear();
         for (int f = 0; f < filters; f++)
         for (int zd = 0; zd < g.OutDepth; zd++)
         for (int zh = 0; zh < g.OutHeight; zh++)
         {
             nint at = ((nint)f * g.OutDepth + zd) * g.OutHeight * ow + (nint)zh * ow;
             float* dst = wide + (nint)f * Columns + ((nint)zd * Height + zh) * Width;
-            if (relu == null)
-            {
-                new ReadOnlySpan<float>(dy + at, ow).CopyTo(new Span<float>(dst, ow));
-                continue;
-            }
-            Epilogues.ReluGradient(new ReadOnlySpan<float>(relu + at, ow), new ReadOnlySpan<float>(dy + at, ow), new Span<float>(dst, ow));
+            // rows of a few dozen floats: a Memmove call per row was most of a 28² layer's weight gradient
+            if (relu == null) CopyStrided(dy + at, 1, dst, ow, avx512);
+            else ReluGradientRow(relu + at, dy + at, dst, ow, avx512);
+            if (!rowsOnly) continue;
+            int gapEnd = zh == g.OutHeight - 1 ? Columns - zh * Width : Width;
+            for (int j = ow; j < gapEnd; j++) dst[j] = 0;
         }
+    }
+
+    // dst = dy where the relu output y passed it (y > 0 or NaN), else 0, for count elements.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ReluGradientRow(float* y, float* dy, float* dst, int count, bool avx512)
+    {
+        if (!avx512)
+        {
+            Epilogues.ReluGradient(new ReadOnlySpan<float>(y, count), new ReadOnlySpan<float>(dy, count), new Span<float>(dst, count));
+            return;
+        }
+        int j = 0;
+        for (; j + 16 <= count; j += 16)
+            Vector512.ConditionalSelect(~Vector512.LessThanOrEqual(Vector512.Load(y + j), Vector512<float>.Zero), Vector512.Load(dy + j), Vector512<float>.Zero).Store(dst + j);
+        if (j == count) return;
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+        var passed = ~Vector512.LessThanOrEqual(Avx512F.MaskLoad(y + j, mask, Vector512<float>.Zero), Vector512<float>.Zero);
+        Avx512F.MaskStore(dst + j, mask, Vector512.ConditionalSelect(passed, Avx512F.MaskLoad(dy + j, mask, Vector512<float>.Zero), Vector512<float>.Zero));
     }
 
     /// <summary>The adjoint of reading through the row offsets: row k of columnGradient (ck × Columns)

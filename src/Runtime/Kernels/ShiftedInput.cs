@@ -295,6 +295,7 @@ internal readonly unsafe struct ShiftedInput
     {
         ConvGeometry g = _g;
         int id = g.InDepth, ih = g.InHeight, iw = g.InWidth, sw = g.StrideWidth;
+        bool avx512 = Simd.Current == SimdWidth.Vector512 && Avx512F.IsSupported;
         for (int c = 0; c < g.InChannels; c++)
         for (int phase = 0; phase < Phases; phase++)
         {
@@ -309,9 +310,26 @@ internal readonly unsafe struct ShiftedInput
                 if ((uint)sd >= (uint)id || (uint)sh >= (uint)ih) continue;
                 float* src = plane + ((nint)zd * Height + zh) * Width + lo;
                 float* dst = dx + ((nint)c * id + sd) * ih * iw + (nint)sh * iw + (lo * sw + pw - g.PadWidth);
-                if (sw == 1) Tensors.Accumulate<float>(new ReadOnlySpan<float>(src, hi - lo), new Span<float>(dst, hi - lo));
+                if (sw == 1) AddRow(src, dst, hi - lo, avx512);
                 else for (int zw = lo; zw < hi; zw++, dst += sw) *dst += *src++;
             }
         }
+    }
+
+    // dst += src over count floats. Rows of a dozen or two: an Axpy call per row, with its scalar
+    // tail, was 3 % of a 14² layer's backward.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRow(float* src, float* dst, int count, bool avx512)
+    {
+        if (!avx512)
+        {
+            Tensors.Accumulate<float>(new ReadOnlySpan<float>(src, count), new Span<float>(dst, count));
+            return;
+        }
+        int j = 0;
+        for (; j + 16 <= count; j += 16) (Vector512.Load(dst + j) + Vector512.Load(src + j)).Store(dst + j);
+        if (j == count) return;
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+        Avx512F.MaskStore(dst + j, mask, Avx512F.MaskLoad(dst + j, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(src + j, mask, Vector512<float>.Zero));
     }
 }

@@ -224,13 +224,15 @@ internal readonly unsafe struct ShiftedInput
     {
         ConvGeometry g = _g;
         int ow = g.OutWidth;
+        bool avx512 = Simd.Current == SimdWidth.Vector512 && Avx512F.IsSupported;
         for (int f = 0; f < filters; f++)
         for (int zd = 0; zd < g.OutDepth; zd++)
         for (int zh = 0; zh < g.OutHeight; zh++)
         {
             float* src = wide + (nint)f * Columns + ((nint)zd * Height + zh) * Width;
             float* dst = y + ((nint)f * g.OutDepth + zd) * g.OutHeight * ow + (nint)zh * ow;
-            new ReadOnlySpan<float>(src, ow).CopyTo(new Span<float>(dst, ow));
+            // vectors, not a Memmove call per row: those were 5 % of a 14² layer's forward
+            CopyStrided(src, 1, dst, ow, avx512);
         }
     }
 

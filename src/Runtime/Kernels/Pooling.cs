@@ -74,7 +74,10 @@ public static unsafe class Pooling
         int kd = g.KernelDepth, kh = g.KernelHeight, kw = g.KernelWidth, sd = g.StrideDepth, sh = g.StrideHeight, sw = g.StrideWidth;
         if (typeof(T) == typeof(float) && Sse.IsSupported && kd == 1 && kh == 2 && kw == 2 && sh == 2 && sw == 2 && od == 1)
         {
-            MaxPool2x2((float*)x, (float*)y, am, ih, iw, firstRow, endRow, ow);
+            // masked 512-bit steps pay off on rows of a dozen outputs or more: 14-wide rows of
+            // batchnorm+relu+pool took 20 % less, 7-wide ones 30 % more than four at a time
+            if (ow >= 12 && Simd.Current == SimdWidth.Vector512 && Avx512F.IsSupported) MaxPool2x2Wide((float*)x, (float*)y, am, iw, firstRow, endRow, ow);
+            else MaxPool2x2((float*)x, (float*)y, am, ih, iw, firstRow, endRow, ow);
             return;
         }
         for (int zd = 0; zd < od; zd++)
@@ -154,6 +157,47 @@ public static unsafe class Pooling
             Vector128<float> take = Vector128.GreaterThan(candidate, best) | ~Vector128.Equals(candidate, candidate);
             best = Vector128.ConditionalSelect(take, candidate, best);
             index = Vector128.ConditionalSelect(take.AsInt32(), candidateIndex, index);
+        }
+    }
+
+    // MaxPool2x2 sixteen outputs at a time: the even and odd columns of 32 inputs of each row come out
+    // of two permutes, loads and stores past the row's last output are masked. At four outputs a step,
+    // the pooling was 10 % of a batchnorm+relu+pool block's samples.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxPool2x2Wide(float* x, float* y, int* am, int iw, int firstRow, int endRow, int ow)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = even + Vector512<int>.One;
+        var lane2 = Vector512<int>.Indices * 2;
+        for (int zh = firstRow; zh < endRow; zh++)
+        {
+            float* r0 = x + (nint)zh * 2 * iw, r1 = r0 + iw;
+            for (int zw = 0; zw < ow; zw += 16)
+            {
+                // n outputs read 2n inputs of each row, all inside it (2·ow ≤ iw)
+                int n = Math.Min(16, ow - zw);
+                var keep = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n));
+                var low = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * n)).AsSingle();
+                var high = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * n - 16)).AsSingle();
+                int at = 2 * zw;
+                Vector512<float> a0 = Avx512F.MaskLoad(r0 + at, low, Vector512<float>.Zero), b0 = Avx512F.MaskLoad(r0 + at + 16, high, Vector512<float>.Zero);
+                Vector512<float> a1 = Avx512F.MaskLoad(r1 + at, low, Vector512<float>.Zero), b1 = Avx512F.MaskLoad(r1 + at + 16, high, Vector512<float>.Zero);
+                Vector512<float> best = Avx512F.PermuteVar16x32x2(a0, even, b0);
+                Vector512<int> start = lane2 + Vector512.Create(zh * 2 * iw + at), index = start;
+                Take(ref best, ref index, Avx512F.PermuteVar16x32x2(a0, odd, b0), start + Vector512<int>.One);
+                Take(ref best, ref index, Avx512F.PermuteVar16x32x2(a1, even, b1), start + Vector512.Create(iw));
+                Take(ref best, ref index, Avx512F.PermuteVar16x32x2(a1, odd, b1), start + Vector512.Create(iw + 1));
+                Avx512F.MaskStore(y + (nint)zh * ow + zw, keep.AsSingle(), best);
+                Avx512F.MaskStore(am + (nint)zh * ow + zw, keep, index);
+            }
+        }
+
+        // the scalar rule: a greater value or a NaN replaces the best so far
+        static void Take(ref Vector512<float> best, ref Vector512<int> index, Vector512<float> candidate, Vector512<int> candidateIndex)
+        {
+            Vector512<float> take = Vector512.GreaterThan(candidate, best) | ~Vector512.Equals(candidate, candidate);
+            best = Vector512.ConditionalSelect(take, candidate, best);
+            index = Vector512.ConditionalSelect(take.AsInt32(), candidateIndex, index);
         }
     }
 

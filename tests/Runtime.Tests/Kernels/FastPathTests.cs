@@ -288,7 +288,7 @@ public sealed class FastPathTests : IDisposable
         Use(width, threads);
         var rng = new Random(17);
         float[] values = { -1f, 0f, 1f, float.NaN, float.NegativeInfinity, 2f };
-        foreach (int w in new[] { 2, 3, 8, 9, 11, 28 })
+        foreach (int w in new[] { 2, 3, 8, 9, 11, 28, 34, 64, 67 })
             foreach (int h in new[] { 2, 5 })
             {
                 int channels = 3, batch = 2, oh = h / 2, ow = w / 2;

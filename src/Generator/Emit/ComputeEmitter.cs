@@ -497,7 +497,15 @@ internal static class ComputeEmitter
             using (_w.Block())
             {
                 _w.WriteLine("global::System.Array.Clear(_gradients);");
-                _w.WriteLine("global::System.Array.Clear(_activationGradients, 0, ActivationElements * batch);");
+                int start = 0;
+                foreach (var (offset, size, layer) in OverwrittenGradients().OrderBy(r => r.Offset))
+                {
+                    if (offset > start) _w.WriteLine($"global::System.Array.Clear(_activationGradients, {(start == 0 ? "0" : start + " * batch")}, {offset - start} * batch);");
+                    _w.WriteLine($"// [{offset}, {offset + size}) is written, not added to, by {layer}'s backward");
+                    start = System.Math.Max(start, offset + size);
+                }
+                if (start == 0) _w.WriteLine("global::System.Array.Clear(_activationGradients, 0, ActivationElements * batch);");
+                else if (start < _layout.ActivationElements) _w.WriteLine($"global::System.Array.Clear(_activationGradients, {start} * batch, (ActivationElements - {start}) * batch);");
             }
             _w.WriteLine();
             _w.WriteLine("// a layer tensor: its offset in the training arena, then in the inference arena");
@@ -524,6 +532,30 @@ internal static class ComputeEmitter
         /// <summary>Whether some layer reading the network input can skip its input gradient (conv, dense, batchnorm).</summary>
         private bool SkipsInputGradient => Layers.Any(l => l.Inputs.Contains(-1) &&
             l.Kind is LayerKind.Conv or LayerKind.DepthwiseConv or LayerKind.Dense or LayerKind.BatchNorm);
+
+        // The input gradients a batchnorm writes instead of adding to: its input is another layer's
+        // output (not the network input, whose gradient TrainStep skips), it is that output's only
+        // reader, and no other backward's input gradient shares its range. ZeroGradients leaves those
+        // ranges alone, so the batchnorm neither reads nor waits for a cleared buffer (6.4 MB per step
+        // of FashionNet's first block).
+        private IEnumerable<(int Offset, int Size, string Layer)> OverwrittenGradients()
+        {
+            foreach (var layer in Layers)
+            {
+                if (layer.Kind != LayerKind.BatchNorm || layer.Inputs.Count != 1) continue;
+                int x = layer.Inputs[0];
+                if (x < 0 || x == _layout.LossProducer || Layers.Count(l => l.Inputs.Contains(x)) != 1) continue;
+                int offset = _layout.OffsetOf(x), size = _layout.SizeOf(x);
+                // a layer fused into another has no backward of its own, so writes no input gradient
+                bool shared = Layers.Any(other => other.Index != layer.Index && !IsFusedAway(other.Index) && other.Inputs.Any(p =>
+                    _layout.OffsetOf(p) < offset + size && offset < _layout.OffsetOf(p) + _layout.SizeOf(p)));
+                if (!shared) yield return (offset, size, layer.Name);
+            }
+        }
+
+        private bool OverwritesInputGradient(int i) => OverwrittenGradients().Any(r => r.Layer == Layers[i].Name);
+
+        private string Overwrite(int i) => OverwritesInputGradient(i) ? ", accumulate: false" : "";
 
         private string OptionalDX(int producer) =>
             producer < 0 ? $"(_computeInputGradient ? {DX(producer)} : global::System.Span<Real>.Empty)" : DX(producer);
@@ -780,11 +812,11 @@ internal static class ComputeEmitter
                     if (q >= 0)
                     {
                         _w.WriteLine($"K.BatchNorm.BackwardMaxPooled<Real>({X(x)}, {DY(q)}, {PoolArguments(q)}, {Param(i, 0)}, {saved},");
-                        _w.WriteLine($"    {OptionalDX(x)}, {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}, in {Layers[q].PropertyName}Geometry{Epilogue(i)});");
+                        _w.WriteLine($"    {OptionalDX(x)}, {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}, in {Layers[q].PropertyName}Geometry{Epilogue(i)}{Overwrite(i)});");
                         break;
                     }
                     _w.WriteLine($"K.BatchNorm.Backward<Real>({X(x)}, {FusedOutputGradient(i)}, {Param(i, 0)}, {saved},");
-                    _w.WriteLine($"    {OptionalDX(x)}, {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}{BackwardEpilogue(i)});");
+                    _w.WriteLine($"    {OptionalDX(x)}, {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}{BackwardEpilogue(i)}{Overwrite(i)});");
                     break;
                 }
                 case LayerKind.Dropout:

@@ -50,14 +50,15 @@ public static unsafe partial class BatchNorm
         }
     }
 
-    // x, dy, dx: N×C×S; gamma, savedMean, savedInvStd, dgamma, dbeta: C. All gradients accumulate;
-    // dx may be empty (skip). With x̂ = (x − mean)·invStd and M = N·S:
+    // x, dy, dx: N×C×S; gamma, savedMean, savedInvStd, dgamma, dbeta: C. All gradients accumulate,
+    // dx only where <paramref name="accumulate"/> (else it is overwritten: a caller whose dx has no
+    // other contribution saves reading it, and clearing it before); dx may be empty (skip). With x̂ = (x − mean)·invStd and M = N·S:
     // dx = gamma·invStd · (dy − mean(dy) − x̂·mean(dy·x̂)), dgamma = Σ dy·x̂, dbeta = Σ dy.
     // With the relu epilogue, dy is the gradient of the relu's output and activatedOutput that output
     // (relu' is applied here).
     public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, ReadOnlySpan<T> gamma,
         ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> dx, Span<T> dgamma, Span<T> dbeta,
-        int batch, int channels, int spatial, Epilogue epilogue = Epilogue.None, ReadOnlySpan<T> activatedOutput = default)
+        int batch, int channels, int spatial, Epilogue epilogue = Epilogue.None, ReadOnlySpan<T> activatedOutput = default, bool accumulate = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, dy.Length, batch, channels, spatial, gamma.Length, dgamma.Length, dbeta.Length, channels, savedMean.Length, savedInvStd.Length);
@@ -70,7 +71,7 @@ public static unsafe partial class BatchNorm
             var job = new Job<T>
             {
                 X = px, Dy = pdy, Y = py, Gamma = pg, SavedMean = psm, SavedInvStd = psi, Dx = dx.IsEmpty ? null : pdx, DGamma = pdg, DBeta = pdb,
-                Batch = batch, Channels = channels, Spatial = spatial, Epilogue = epilogue,
+                Batch = batch, Channels = channels, Spatial = spatial, Epilogue = epilogue, OverwriteDx = !accumulate,
             };
             Run(ref job, &BackwardChannel<T>);
         }
@@ -85,6 +86,7 @@ public static unsafe partial class BatchNorm
         public bool Pooled;
         public Epilogue Epilogue;
         public bool Training; // normalise with the batch statistics (else the running ones)
+        public bool OverwriteDx; // backward writes dx instead of adding to it
         public int Batch, Channels, Spatial, PlanesPerItem;
         public T Eps, Momentum;
     }
@@ -195,9 +197,14 @@ public static unsafe partial class BatchNorm
             {
                 Vector<T> g = Vector.Load(dy + s);
                 if (relu) g = Vector.AndNot(g, Vector.LessThanOrEqual(Vector.Load(y + s), Vector<T>.Zero));
-                (Vector.Load(dx + s) + vk * g + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
+                Vector<T> d = vk * g + vs * (Vector.Load(x + s) - vm) + vo;
+                (job.OverwriteDx ? d : Vector.Load(dx + s) + d).Store(dx + s);
             }
-            for (; s < spatial; s++) dx[s] += k * (relu && y[s] <= T.Zero ? T.Zero : dy[s]) + slope * (x[s] - mean) + offset;
+            for (; s < spatial; s++)
+            {
+                T d = k * (relu && y[s] <= T.Zero ? T.Zero : dy[s]) + slope * (x[s] - mean) + offset;
+                dx[s] = job.OverwriteDx ? d : dx[s] + d;
+            }
         }
     }
 

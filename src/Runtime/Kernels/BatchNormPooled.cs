@@ -63,10 +63,11 @@ public static unsafe partial class BatchNorm
         }
     }
 
-    // As Backward, with the gradient, output and argmax of the pooled tensor. All gradients accumulate.
+    // As Backward, with the gradient, output and argmax of the pooled tensor. All gradients accumulate,
+    // dx only where accumulate (else it is overwritten).
     public static void BackwardMaxPooled<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> pooledOutputGradient, ReadOnlySpan<T> pooledOutput, ReadOnlySpan<int> argmax,
         ReadOnlySpan<T> gamma, ReadOnlySpan<T> savedMean, ReadOnlySpan<T> savedInvStd, Span<T> dx, Span<T> dgamma, Span<T> dbeta,
-        int batch, int channels, int spatial, in PoolGeometry pool, Epilogue epilogue = Epilogue.None)
+        int batch, int channels, int spatial, in PoolGeometry pool, Epilogue epilogue = Epilogue.None, bool accumulate = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(x.Length, x.Length, batch, channels, spatial, gamma.Length, dgamma.Length, dbeta.Length, savedMean.Length, savedInvStd.Length);
@@ -82,6 +83,7 @@ public static unsafe partial class BatchNorm
             {
                 X = px, Dy = pdy, Y = py, Argmax = am, Pool = pool, Pooled = true, Gamma = pg, SavedMean = psm, SavedInvStd = psi,
                 Dx = dx.IsEmpty ? null : pdx, DGamma = pdg, DBeta = pdb, Batch = batch, Channels = channels, Spatial = spatial, Epilogue = epilogue,
+                OverwriteDx = !accumulate,
             };
             Run(ref job, &BackwardChannel<T>);
         }
@@ -183,6 +185,11 @@ public static unsafe partial class BatchNorm
                 T* x = job.X + o, dx = job.Dx + o;
                 if (n + 1 < batch) Prefetch(dx + stride, spatial);
                 int s = 0;
+                if (job.OverwriteDx)
+                {
+                    for (; s + vc <= spatial; s += vc) (vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
+                    for (; s < spatial; s++) dx[s] = slope * (x[s] - mean) + offset;
+                }
                 for (; s + vc <= spatial; s += vc) (Vector.Load(dx + s) + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
                 for (; s < spatial; s++) dx[s] += slope * (x[s] - mean) + offset;
             }

@@ -33,6 +33,9 @@ public class GradientCheckTests
         { "fused max pooling is the output", "input 2x6x6\nconv 3x3x4 p1 -> relu -> maxpool 2" },
         // batchnorm computing its relu, and its relu and max pooling (training-mode statistics)
         { "relu and max pooling fused into batchnorm", "input 2x10x10\nconv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2 -> conv 3x3x3 p1 -> batchnorm -> maxpool 3 s1 -> conv 3x3x2 -> batchnorm -> relu -> flatten -> dense 3" },
+        // a batchnorm writes its input gradient only where nothing else adds to it: here an identity
+        // branch reads its input too, and a fused one (batchnorm + relu + pool) writes its own
+        { "batchnorm whose input another branch reads", "input 2x6x6\nconv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2\nadd {\n  [batchnorm -> tanh]\n  []\n}\nflatten -> dense 3" },
     };
 
     [Theory]

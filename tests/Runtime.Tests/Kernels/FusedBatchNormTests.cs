@@ -26,6 +26,14 @@ public sealed class FusedBatchNormTests : IDisposable
 
     public static IEnumerable<object[]> Settings() => FastPathTests.Settings();
 
+    // the SIMD width and thread count under test, and a random source seeded per setting
+    private static Random Use(string width, int threads, int seed)
+    {
+        Simd.Override = Enum.Parse<SimdWidth>(width);
+        ComputeThreads.Count = threads;
+        return new Random(seed + (int)Simd.Override * 10 + threads);
+    }
+
     // batch, channels, height, width, pool window and stride
     private static readonly (int N, int C, int H, int W, int K, int S)[] s_shapes =
     {
@@ -42,9 +50,7 @@ public sealed class FusedBatchNormTests : IDisposable
     [MemberData(nameof(Settings))]
     public void Batchnorm_with_fused_relu_matches_batchnorm_then_relu(string width, int threads)
     {
-        Simd.Override = Enum.Parse<SimdWidth>(width);
-        ComputeThreads.Count = threads;
-        var rng = new Random(60 + (int)Simd.Override * 10 + threads);
+        var rng = Use(width, threads, 60);
         foreach (var (n, c, h, w, _, _) in s_shapes)
         {
             int spatial = h * w, size = n * c * spatial;
@@ -72,12 +78,44 @@ public sealed class FusedBatchNormTests : IDisposable
     [MemberData(nameof(Settings))]
     public void Batchnorm_with_fused_relu_and_max_pooling_matches_the_separate_kernels(string width, int threads)
     {
-        Simd.Override = Enum.Parse<SimdWidth>(width);
-        ComputeThreads.Count = threads;
-        var rng = new Random(80 + (int)Simd.Override * 10 + threads);
+        var rng = Use(width, threads, 80);
         foreach (var (n, c, h, w, k, s) in s_shapes)
             foreach (var epilogue in new[] { Epilogue.Relu, Epilogue.None })
                 CheckPooled(rng, n, c, h, w, Pool(c, h, w, k, s), epilogue, $"{width} t{threads} {n}x{c}x{h}x{w} pool {k}/{s} {epilogue}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Overwriting_dx_gives_what_adding_to_zeros_gives(string width, int threads)
+    {
+        var rng = Use(width, threads, 90);
+        foreach (var (n, c, h, w, k, st) in s_shapes)
+        {
+            int spatial = h * w, size = n * c * spatial;
+            float[] x = Ints(rng, size), gamma = Ints(rng, c), beta = Ints(rng, c), dy = ToFloat(RandomArray(rng, size));
+            var forward = Run(x, gamma, beta, n, c, spatial, fused: true);
+            ReadOnlySpan<float> mean = forward.Stats.AsSpan(0, c), invStd = forward.Stats.AsSpan(c, c);
+            string at = $"{width} t{threads} {n}x{c}x{h}x{w}";
+            // dx starts as NaN where it is overwritten: any element read or left unwritten shows
+            float[] added = new float[size], written = new float[size];
+            written.AsSpan().Fill(float.NaN);
+            BatchNorm.Backward<float>(x, dy, gamma, mean, invStd, added, new float[c], new float[c], n, c, spatial, Epilogue.Relu, forward.Y);
+            BatchNorm.Backward<float>(x, dy, gamma, mean, invStd, written, new float[c], new float[c], n, c, spatial, Epilogue.Relu, forward.Y, accumulate: false);
+            Assert.True(added.AsSpan().SequenceEqual(written), "batchnorm + relu " + at);
+
+            var pool = Pool(c, h, w, k, st);
+            int pooled = n * c * pool.OutSpatial;
+            float[] output = new float[pooled], dPooled = ToFloat(RandomArray(rng, pooled)), stats = new float[4 * c];
+            var argmax = new int[pooled];
+            Array.Fill(stats, 1f, 2 * c, c);
+            BatchNorm.ForwardTrainingMaxPooled<float>(x, output, argmax, gamma, beta, stats.AsSpan(0, c), stats.AsSpan(2 * c, c), stats.AsSpan(c, c), stats.AsSpan(3 * c, c),
+                n, c, spatial, pool, 1e-5f, 0.1f, Epilogue.Relu);
+            added.AsSpan().Clear();
+            written.AsSpan().Fill(float.NaN);
+            BatchNorm.BackwardMaxPooled<float>(x, dPooled, output, argmax, gamma, stats.AsSpan(c, c), stats.AsSpan(3 * c, c), added, new float[c], new float[c], n, c, spatial, pool, Epilogue.Relu);
+            BatchNorm.BackwardMaxPooled<float>(x, dPooled, output, argmax, gamma, stats.AsSpan(c, c), stats.AsSpan(3 * c, c), written, new float[c], new float[c], n, c, spatial, pool, Epilogue.Relu, accumulate: false);
+            Assert.True(added.AsSpan().SequenceEqual(written), $"batchnorm + relu + pool {k}/{st} " + at);
+        }
     }
 
     private static void CheckPooled(Random rng, int n, int c, int h, int w, PoolGeometry pool, Epilogue epilogue, string at)

@@ -538,7 +538,11 @@ internal static class ComputeEmitter
         // reader, and no other backward's input gradient shares its range. ZeroGradients leaves those
         // ranges alone, so the batchnorm neither reads nor waits for a cleared buffer (6.4 MB per step
         // of FashionNet's first block).
-        private IEnumerable<(int Offset, int Size, string Layer)> OverwrittenGradients()
+        private List<(int Offset, int Size, string Layer)>? _overwritten;
+
+        private List<(int Offset, int Size, string Layer)> OverwrittenGradients() => _overwritten ??= FindOverwrittenGradients().ToList();
+
+        private IEnumerable<(int Offset, int Size, string Layer)> FindOverwrittenGradients()
         {
             foreach (var layer in Layers)
             {

@@ -592,8 +592,9 @@ internal static unsafe partial class SimdGemm
         where V : unmanaged, ISimdVector<V>
     {
         int j = 0;
-        // whole vectors only in 4×4 blocks: their scalar tails would have needed sixteen more registers
-        bool whole = k % V.Count == 0;
+        // 4×4 blocks for whole vectors only (their scalar tails would have needed sixteen more registers),
+        // and at 512 bits: their 21 vectors would spill from AVX2's 16 registers
+        bool whole = V.Count == 16 && k % V.Count == 0;
         for (; j + 4 <= n; j += 4)
         {
             int i = 0;

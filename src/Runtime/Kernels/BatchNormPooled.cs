@@ -190,8 +190,11 @@ public static unsafe partial class BatchNorm
                     for (; s + vc <= spatial; s += vc) (vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
                     for (; s < spatial; s++) dx[s] = slope * (x[s] - mean) + offset;
                 }
-                for (; s + vc <= spatial; s += vc) (Vector.Load(dx + s) + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
-                for (; s < spatial; s++) dx[s] += slope * (x[s] - mean) + offset;
+                else
+                {
+                    for (; s + vc <= spatial; s += vc) (Vector.Load(dx + s) + vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
+                    for (; s < spatial; s++) dx[s] += slope * (x[s] - mean) + offset;
+                }
             }
             if (n > 0)
             {

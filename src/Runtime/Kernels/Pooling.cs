@@ -176,9 +176,9 @@ public static unsafe class Pooling
             {
                 // n outputs read 2n inputs of each row, all inside it (2·ow ≤ iw)
                 int n = Math.Min(16, ow - zw);
-                var keep = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n));
-                var low = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * n)).AsSingle();
-                var high = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(2 * n - 16)).AsSingle();
+                var keep = Simd512.FirstLanes(n);
+                var low = Simd512.FirstLanes(2 * n).AsSingle();
+                var high = Simd512.FirstLanes(2 * n - 16).AsSingle();
                 int at = 2 * zw;
                 Vector512<float> a0 = Avx512F.MaskLoad(r0 + at, low, Vector512<float>.Zero), b0 = Avx512F.MaskLoad(r0 + at + 16, high, Vector512<float>.Zero);
                 Vector512<float> a1 = Avx512F.MaskLoad(r1 + at, low, Vector512<float>.Zero), b1 = Avx512F.MaskLoad(r1 + at + 16, high, Vector512<float>.Zero);

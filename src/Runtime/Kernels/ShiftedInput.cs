@@ -175,7 +175,7 @@ internal readonly unsafe struct ShiftedInput
                 for (; j + 16 <= count; j += 16) Vector512.Load(src + j).Store(dst + j);
                 if (j < count)
                 {
-                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+                    var mask = Simd512.FirstLanes(count - j).AsSingle();
                     Avx512F.MaskStore(dst + j, mask, Avx512F.MaskLoad(src + j, mask, Vector512<float>.Zero));
                 }
                 return;
@@ -192,7 +192,7 @@ internal readonly unsafe struct ShiftedInput
                 Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * j), even, Vector512.Load(src + 2 * j + 16)).Store(dst + j);
             // the last 16, overlapping the step before; the lane past the row's end is masked off
             j = count - 16;
-            var upper = Avx512F.MaskLoad(src + 2 * j + 16, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(15)).AsSingle(), Vector512<float>.Zero);
+            var upper = Avx512F.MaskLoad(src + 2 * j + 16, Simd512.FirstLanes(15).AsSingle(), Vector512<float>.Zero);
             Avx512F.PermuteVar16x32x2(Vector512.Load(src + 2 * j), even, upper).Store(dst + j);
             return;
         }
@@ -277,7 +277,7 @@ internal readonly unsafe struct ShiftedInput
         for (; j + 16 <= count; j += 16)
             Vector512.ConditionalSelect(~Vector512.LessThanOrEqual(Vector512.Load(y + j), Vector512<float>.Zero), Vector512.Load(dy + j), Vector512<float>.Zero).Store(dst + j);
         if (j == count) return;
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+        var mask = Simd512.FirstLanes(count - j).AsSingle();
         var passed = ~Vector512.LessThanOrEqual(Avx512F.MaskLoad(y + j, mask, Vector512<float>.Zero), Vector512<float>.Zero);
         Avx512F.MaskStore(dst + j, mask, Vector512.ConditionalSelect(passed, Avx512F.MaskLoad(dy + j, mask, Vector512<float>.Zero), Vector512<float>.Zero));
     }
@@ -331,7 +331,7 @@ internal readonly unsafe struct ShiftedInput
         int j = 0;
         for (; j + 16 <= count; j += 16) (Vector512.Load(dst + j) + Vector512.Load(src + j)).Store(dst + j);
         if (j == count) return;
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - j)).AsSingle();
+        var mask = Simd512.FirstLanes(count - j).AsSingle();
         Avx512F.MaskStore(dst + j, mask, Avx512F.MaskLoad(dst + j, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(src + j, mask, Vector512<float>.Zero));
     }
 }

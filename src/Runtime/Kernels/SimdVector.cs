@@ -44,7 +44,12 @@ internal unsafe struct Simd512 : ISimdVector<Simd512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Simd512 Relu(Simd512 value) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(value._v, Vector512<float>.Zero) | ~Vector512.Equals(value._v, value._v), value._v, Vector512<float>.Zero));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void Store(float* destination) => _v.Store(destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public void StoreFirst(float* destination, int count) =>
-        Avx512F.MaskStore(destination, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), _v);
+        Avx512F.MaskStore(destination, FirstLanes(count).AsSingle(), _v);
+
+    /// <summary>All bits set in lanes [0, count), clear above: the mask of a row's last, partial vector
+    /// (count ≤ 0 selects none, ≥ 16 all).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> FirstLanes(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count));
 }
 
 internal unsafe struct Simd256 : ISimdVector<Simd256>

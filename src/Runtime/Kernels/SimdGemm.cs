@@ -302,12 +302,18 @@ internal static unsafe partial class SimdGemm
         }
     }
 
+    /// <summary>Allocates the calling thread's panel if it has none. <see cref="WorkerPool"/> calls
+    /// this for every thread before it runs items: which items a thread takes changes from step to
+    /// step, so a panel first allocated when a thread first draws a GEMM item could be allocated in
+    /// any step, not only the first.</summary>
+    public static void ReservePanel()
+        => t_panel ??= GC.AllocateUninitializedArray<float>(KC * NC + 16, pinned: true);
+
     private static float* Panel()
     {
         // one per thread, pinned, aligned to a cache line by hand; allocated once per thread
-        const int Elements = KC * NC + 16;
-        t_panel ??= GC.AllocateUninitializedArray<float>(Elements, pinned: true);
-        float* start = (float*)Unsafe.AsPointer(ref t_panel[0]);
+        ReservePanel();
+        float* start = (float*)Unsafe.AsPointer(ref t_panel![0]);
         return (float*)(((nint)start + 63) & ~(nint)63);
     }
 

@@ -39,6 +39,7 @@ internal static unsafe class WorkerPool
     public static void For(int count, delegate*<void*, int, int, void> body, void* context)
     {
         int threads = ThreadsFor(count);
+        SimdGemm.ReservePanel();
         if (threads == 1 || !Monitor.TryEnter(s_run))
         {
             for (int i = 0; i < count; i++) body(context, i, 0);
@@ -111,6 +112,7 @@ internal static unsafe class WorkerPool
         long packed = (long)state!;
         int id = (int)(packed >> 32);
         int seen = (int)packed;
+        SimdGemm.ReservePanel();
         while (true)
         {
             for (int round = 0; round < SpinRounds && s_generation == seen; round++) Thread.SpinWait(20);

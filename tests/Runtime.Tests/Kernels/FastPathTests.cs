@@ -389,6 +389,29 @@ public sealed class FastPathTests : IDisposable
     }
 
     [Fact]
+    public unsafe void A_thread_that_ran_any_kernel_job_has_its_gemm_panel()
+    {
+        // which items a thread draws changes from step to step: a thread whose first steps drew no
+        // GEMM item must not allocate its panel in a later step (a flaky 256 KB in CI)
+        long allocated = -1;
+        var thread = new System.Threading.Thread(() =>
+        {
+            var g = new PoolGeometry(2, 1, 4, 4, 1, 2, 2, 1, 2, 2, 1, 2, 2, 0, 0, 0);
+            Pooling.MaxForward<float>(new float[32], new float[8], new int[8], 1, g);
+            float[] a = new float[8 * 16], b = new float[16 * 64], c = new float[8 * 64];
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                SimdGemm.Broadcast<Simd256>(8, 64, 16, pa, 16, 1, pb, 64, pc, 64);
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void Kernels_called_from_several_threads_at_once_stay_exact()
     {
         // one thread holds the worker pool, the others run inline as their own worker 0: none may

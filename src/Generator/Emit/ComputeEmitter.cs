@@ -559,6 +559,29 @@ internal static class ComputeEmitter
 
         private bool OverwritesInputGradient(int i) => OverwrittenGradients().Any(r => r.Layer == Layers[i].Name);
 
+        // The convolution whose weight gradient batchnorm i takes from its input gradient plane by
+        // plane (K.BatchNorm.Backward…IntoConvolution), or −1: the first block of a network, a
+        // convolution of the network input (whose gradient TrainStep skips) that the batchnorm alone
+        // reads, 1-D or 2-D with stride and dilation 1, zero padding, one group and at most four
+        // input channels (BatchNorm.CanTakeConvolutionGradient). Its dx (6.4 MB per step of
+        // FashionNet's first block at batch 64) then never reaches memory, and the convolution has no
+        // backward pass in TrainStep.
+        private int ConvolutionTakingGradient(int i)
+        {
+            var layer = Layers[i];
+            if (layer.Kind != LayerKind.BatchNorm || layer.Inputs.Count != 1 || i > _layout.LossProducer || !OverwritesInputGradient(i)) return -1;
+            int x = layer.Inputs[0];
+            var conv = Layers[x];
+            bool ones(EquatableArray<int> values) => values.All(v => v == 1);
+            bool takes = conv.Kind == LayerKind.Conv && conv.Inputs.Count == 1 && conv.Inputs[0] == -1 && FusedPool(x) < 0 && FusedRelu(x) < 0
+                && conv.InputShape.SpatialRank is 1 or 2 && conv.InputShape.Channels <= 4 && conv.Groups == 1 && conv.PaddingMode == PaddingMode.Zeros
+                && ones(conv.Stride) && ones(conv.Dilation) && conv.PadBefore.All(p => p >= 0);
+            return takes ? x : -1;
+        }
+
+        // Whether conv i's weight gradient is taken by the batchnorm after it (during TrainStep).
+        private bool GivesGradientToBatchNorm(int i) => Layers.Any(l => ConvolutionTakingGradient(l.Index) == i);
+
         private string Overwrite(int i) => OverwritesInputGradient(i) ? ", accumulate: false" : "";
 
         private string OptionalDX(int producer) =>
@@ -766,6 +789,12 @@ internal static class ComputeEmitter
                 }
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
+                    if (GivesGradientToBatchNorm(i))
+                    {
+                        var taker = Layers.First(l => ConvolutionTakingGradient(l.Index) == i);
+                        _w.WriteLine($"// without the input gradient (TrainStep), Backward{taker.PropertyName} has added this layer's weight gradient");
+                        _w.WriteLine("if (!_computeInputGradient) return;");
+                    }
                     _w.WriteLine($"K.Convolution.Backward<Real>({X(x)}, {Param(i, 0)}, {FusedOutputGradient(i)}, {OptionalDX(x)}, {ParamGrad(i, 0)}, {(layer.HasBias ? ParamGrad(i, 1) : "global::System.Span<Real>.Empty")}, batch, in {g}{BackwardEpilogue(i)});");
                     break;
                 case LayerKind.MaxPool:
@@ -811,8 +840,29 @@ internal static class ComputeEmitter
                     break;
                 case LayerKind.BatchNorm:
                 {
-                    int c = inShape.Channels, q = FusedPool(i);
+                    int c = inShape.Channels, q = FusedPool(i), conv = ConvolutionTakingGradient(i);
                     string saved = $"Saved({_layout.SavedOffset[i]}, {c}), Saved({_layout.SavedOffset[i] + c}, {c})";
+                    if (conv >= 0)
+                    {
+                        var before = Layers[conv];
+                        string convArguments = $"{X(-1)}, in {before.PropertyName}Geometry, {ParamGrad(conv, 0)}, {(before.HasBias ? ParamGrad(conv, 1) : "global::System.Span<Real>.Empty")}";
+                        _w.WriteLine($"// without the input gradient (TrainStep), dx goes plane by plane into {before.Name}'s weight gradient, not to memory");
+                        _w.WriteLine("if (!_computeInputGradient)");
+                        using (_w.Block())
+                        {
+                            if (q >= 0)
+                            {
+                                _w.WriteLine($"K.BatchNorm.BackwardMaxPooledIntoConvolution<Real>({X(x)}, {DY(q)}, {PoolArguments(q)}, {Param(i, 0)}, {saved},");
+                                _w.WriteLine($"    {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}, in {Layers[q].PropertyName}Geometry, {convArguments}{Epilogue(i)});");
+                            }
+                            else
+                            {
+                                _w.WriteLine($"K.BatchNorm.BackwardIntoConvolution<Real>({X(x)}, {FusedOutputGradient(i)}, {Param(i, 0)}, {saved},");
+                                _w.WriteLine($"    {ParamGrad(i, 0)}, {ParamGrad(i, 1)}, batch, {c}, {spatial}, {convArguments}{BackwardEpilogue(i)});");
+                            }
+                            _w.WriteLine("return;");
+                        }
+                    }
                     if (q >= 0)
                     {
                         _w.WriteLine($"K.BatchNorm.BackwardMaxPooled<Real>({X(x)}, {DY(q)}, {PoolArguments(q)}, {Param(i, 0)}, {saved},");

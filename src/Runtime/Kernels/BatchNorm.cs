@@ -89,12 +89,17 @@ public static unsafe partial class BatchNorm
         public bool OverwriteDx; // backward writes dx instead of adding to it
         public int Batch, Channels, Spatial, PlanesPerItem;
         public T Eps, Momentum;
+        // backward hands dx to the convolution before instead (BatchNormConvolution.cs): its padded
+        // input, weight and bias (or null) gradients
+        public ConvolutionBefore Before;
+        public T* BeforeInput, BeforeDW, BeforeDB;
     }
 
     private static void Run<T>(ref Job<T> job, delegate*<void*, int, int, void> body) where T : unmanaged
     {
-        // a fused pooling's backward masks the pooled gradients of a channel's planes into scratch; the caller's is sized here
-        if (job.Pooled) WorkerPool.Scratch<T>(0, (long)job.Batch * job.Pool.OutSpatial);
+        // the caller's share of what backward items keep in scratch is sized here
+        long own = OwnScratch(ref job);
+        if (own > 0) WorkerPool.Scratch<T>(0, own);
         fixed (Job<T>* context = &job)
         {
             if ((long)job.Batch * job.Channels * job.Spatial < ParallelThreshold)
@@ -187,10 +192,15 @@ public static unsafe partial class BatchNorm
             sumDyCentered += sb;
         }
         if (!ParameterGradients(ref job, c, sumDy, sumDyCentered, out T k, out T slope, out T offset)) return;
+        // handed to the convolution before: each plane of dx into scratch, then into its gradients
+        bool intoConvolution = job.BeforeDW != null;
+        bool overwrite = job.OverwriteDx || intoConvolution;
+        T* plane = intoConvolution ? WorkerPool.Scratch<T>(worker, OwnScratch(ref job)) : null;
+        T* acc = stackalloc T[intoConvolution ? job.Before.Taps + 1 : 0];
         for (int n = 0; n < batch; n++)
         {
             nint o = (nint)n * stride + (nint)c * spatial;
-            T* x = job.X + o, dy = job.Dy + o, dx = job.Dx + o, y = job.Y + o;
+            T* x = job.X + o, dy = job.Dy + o, dx = intoConvolution ? plane : job.Dx + o, y = job.Y + o;
             Vector<T> vk = new(k), vs = new(slope), vo = new(offset), vm = new(mean);
             int s = 0;
             for (; s + vc <= spatial; s += vc)
@@ -198,14 +208,16 @@ public static unsafe partial class BatchNorm
                 Vector<T> g = Vector.Load(dy + s);
                 if (relu) g = Vector.AndNot(g, Vector.LessThanOrEqual(Vector.Load(y + s), Vector<T>.Zero));
                 Vector<T> d = vk * g + vs * (Vector.Load(x + s) - vm) + vo;
-                (job.OverwriteDx ? d : Vector.Load(dx + s) + d).Store(dx + s);
+                (overwrite ? d : Vector.Load(dx + s) + d).Store(dx + s);
             }
             for (; s < spatial; s++)
             {
                 T d = k * (relu && y[s] <= T.Zero ? T.Zero : dy[s]) + slope * (x[s] - mean) + offset;
-                dx[s] = job.OverwriteDx ? d : dx[s] + d;
+                dx[s] = overwrite ? d : dx[s] + d;
             }
+            if (intoConvolution) PlaneIntoConvolution(ref job, n, plane, acc);
         }
+        if (intoConvolution) FinishConvolutionBefore(ref job, c, acc);
     }
 
     // dgamma += Σ dy·x̂, dbeta += Σ dy for channel c, from Σ dy and Σ dy·(x − mean). Where dx is wanted
@@ -220,7 +232,7 @@ public static unsafe partial class BatchNorm
         k = job.Gamma[c] * invStd;
         slope = -k * invStd * (sumDyXhat / count);
         offset = -k * (sumDy / count);
-        return job.Dx != null;
+        return job.Dx != null || job.BeforeDW != null;
     }
 
     // y = (x − mean)·scale + beta over channel c, then the epilogue.

@@ -144,7 +144,7 @@ public static unsafe partial class BatchNorm
     {
         int batch = job.Batch, spatial = job.Spatial, stride = job.Channels * spatial, q = job.Pool.OutSpatial, vc = Vector<T>.Count;
         T mean = job.SavedMean[c];
-        T* gradients = WorkerPool.Scratch<T>(worker, (long)batch * q);
+        T* gradients = WorkerPool.Scratch<T>(worker, OwnScratch(ref job));
         T sumDy = T.Zero, sumDyCentered = T.Zero;
         bool gather = typeof(T) == typeof(float) && Simd.Current >= SimdWidth.Vector256 && Avx2.IsSupported && Fma.IsSupported;
         if (!gather)
@@ -177,15 +177,20 @@ public static unsafe partial class BatchNorm
         }
         if (!ParameterGradients(ref job, c, sumDy, sumDyCentered, out T k, out T slope, out T offset)) return;
         Vector<T> vs = new(slope), vo = new(offset), vm = new(mean);
+        // handed to the convolution before: planes of dx alternate between two scratch planes (a
+        // plane's k·g lands one plane late), then go into its gradients
+        bool intoConvolution = job.BeforeDW != null;
+        T* planes = gradients + (nint)batch * q;
+        T* acc = stackalloc T[intoConvolution ? job.Before.Taps + 1 : 0];
         for (int n = 0; n <= batch; n++)
         {
             if (n < batch)
             {
                 nint o = (nint)n * stride + (nint)c * spatial;
-                T* x = job.X + o, dx = job.Dx + o;
-                if (n + 1 < batch) Prefetch(dx + stride, spatial);
+                T* x = job.X + o, dx = intoConvolution ? planes + (n & 1) * spatial : job.Dx + o;
+                if (n + 1 < batch && !intoConvolution) Prefetch(dx + stride, spatial);
                 int s = 0;
-                if (job.OverwriteDx)
+                if (job.OverwriteDx || intoConvolution)
                 {
                     for (; s + vc <= spatial; s += vc) (vs * (Vector.Load(x + s) - vm) + vo).Store(dx + s);
                     for (; s < spatial; s++) dx[s] = slope * (x[s] - mean) + offset;
@@ -199,11 +204,13 @@ public static unsafe partial class BatchNorm
             if (n > 0)
             {
                 int previous = n - 1;
-                T* dx = job.Dx + (nint)previous * stride + (nint)c * spatial, g = gradients + (nint)previous * q;
+                T* dx = intoConvolution ? planes + (previous & 1) * spatial : job.Dx + (nint)previous * stride + (nint)c * spatial, g = gradients + (nint)previous * q;
                 int* am = job.Argmax + ((nint)previous * job.Channels + c) * q;
                 for (int p = 0; p < q; p++) dx[am[p]] += k * g[p];
+                if (intoConvolution) PlaneIntoConvolution(ref job, previous, dx, acc);
             }
         }
+        if (intoConvolution) FinishConvolutionBefore(ref job, c, acc);
     }
 
     // Σg and Σg·(x[argmax] − mean) over the whole vectors of one plane's q pooled values, the masked

@@ -49,6 +49,26 @@ public class FusionCodeTests
     }
 
     [Fact]
+    public void First_block_batchnorm_takes_the_convolution_weight_gradient_in_TrainStep()
+    {
+        string code = Part("input 1x8x8\nconv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2\nflatten -> dense 3", "Compute");
+        Assert.Contains("if (!_computeInputGradient)", code);
+        Assert.Contains("K.BatchNorm.BackwardMaxPooledIntoConvolution<Real>(", code);
+        Assert.Contains("A(0, 0, 64, batch), in Conv1Geometry, PG(0, 36), global::System.Span<Real>.Empty, K.Epilogue.Relu);", code);
+        // conv1 runs its own backward only when Backward wants the input gradient
+        Assert.Contains("if (!_computeInputGradient) return;\n            K.Convolution.Backward<Real>(", code.Replace("\r\n", "\n"));
+
+        // not for a strided conv, one of five input channels, or a conv of another layer's output
+        foreach (string other in new[]
+        {
+            "input 1x8x8\nconv 3x3x4 s2 p1 nobias -> batchnorm -> relu\nflatten -> dense 3",
+            "input 5x8x8\nconv 3x3x4 p1 nobias -> batchnorm -> relu\nflatten -> dense 3",
+            "input 1x8x8\ntanh -> conv 3x3x4 p1 nobias -> batchnorm -> relu\nflatten -> dense 3",
+        })
+            Assert.DoesNotContain("IntoConvolution", Part(other, "Compute"));
+    }
+
+    [Fact]
     public void Gpu_part_keeps_a_slot_per_layer()
     {
         string gpu = Part("input 1x8x8\nconv 3x3x4 p1 -> relu -> flatten -> dense 2", "Gpu");

@@ -1,3 +1,5 @@
+using CnnDsl.Runtime;
+
 namespace CnnDsl.Generator.Tests.Models;
 
 /// <summary>
@@ -47,6 +49,57 @@ public class GradientCheckTests
             assembly => (double)assembly.GetType("GradientProbe")!.GetMethod("Run")!.Invoke(null, new object[] { 3 })!,
             precision: "double", sources: Probe);
         Assert.True(worst < 1e-5, $"{what}: worst relative error {worst:E2}");
+    }
+
+    // TrainStep skips the input gradient, so a first block "conv → batchnorm" takes the convolution's
+    // weight gradient inside the batchnorm's backward; Backward (with the input gradient) runs both
+    // layers' own. Both must give the same gradients: TrainStep's against Backward of the loss's
+    // gradient, (softmax − one-hot)/batch.
+    public static TheoryData<string, string> FirstBlocks() => new()
+    {
+        { "batchnorm + relu + pooling after a 3x3 conv of the input", "input 1x8x8\nconv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2\nflatten -> dense 3" },
+        { "batchnorm + relu after a biased RGB conv, odd sizes", "input 3x7x9\nconv 3x3x5 p1 -> batchnorm -> relu\nconv 3x3x2 p1 -> flatten -> dense 3" },
+        { "batchnorm after a 5x5 conv without padding", "input 2x9x9\nconv 5x5x3 nobias -> batchnorm -> tanh -> flatten -> dense 3" },
+        { "batchnorm after a 1-D conv", "input 2x17\nconv 3x4 p1 -> batchnorm -> relu -> flatten -> dense 3" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FirstBlocks))]
+    public void TrainStep_gradients_match_Backward_where_batchnorm_takes_the_conv_gradient(string what, string body)
+    {
+        const int Batch = 5;
+        var (step, backward) = GeneratedModels.WithModel("network Checked\n" + body + "\n", model =>
+        {
+            var rng = new Random(3);
+            var x = new float[Batch * model.InputSize];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+            int classes = model.OutputSize;
+            int[] labels = Enumerable.Range(0, Batch).Select(i => i % classes).ToArray();
+            var y = new float[Batch * classes];
+            model.ForwardTraining(x, y, Batch);
+            var r = new float[y.Length];
+            for (int n = 0; n < Batch; n++)
+            {
+                var logits = y.AsSpan(n * classes, classes);
+                double max = logits.ToArray().Max(), sum = logits.ToArray().Sum(v => Math.Exp(v - max));
+                for (int k = 0; k < classes; k++) r[n * classes + k] = (float)((Math.Exp(logits[k] - max) / sum - (k == labels[n] ? 1 : 0)) / Batch);
+            }
+            model.Backward(r);
+            var fromBackward = model.Parameters.Select(p => p.Gradient.ToArray()).ToList();
+            // after Backward, so that its input gradients are still in the arena: a TrainStep that
+            // also ran the conv's own backward would add them in again
+            model.TrainStep(x, labels, Batch, new Sgd(0f));
+            return (model.Parameters.Select(p => p.Gradient.ToArray()).ToList(), fromBackward);
+        });
+        for (int j = 0; j < step.Count; j++)
+        {
+            Assert.True(step[j].Any(v => v != 0), $"{what}: parameter {j} has no gradient");
+            for (int i = 0; i < step[j].Length; i++)
+            {
+                double e = backward[j][i], a = step[j][i];
+                Assert.True(Math.Abs(e - a) <= 1e-4 * Math.Max(1e-2, Math.Max(Math.Abs(e), Math.Abs(a))), $"{what}: parameter {j}[{i}]: Backward {e}, TrainStep {a}");
+            }
+        }
     }
 
     private const string Probe = """

@@ -315,8 +315,10 @@ public static unsafe partial class Convolution
         long wideElements = (long)g.OutChannels * columns, perExample = s.PaddedElements + wideElements;
         long columnElements = job.DX == null || InputGradientIntoTaps(g) ? 0 : (long)ck * columns;
         long partial = worker == 0 ? 0 : weights + g.OutChannels;
-        float* scratch = WorkerPool.Scratch<float>(worker, ShiftedBackwardScratch(ref job, count, worker));
-        float* columnGradient = scratch + count * perExample, unpooled = columnGradient + columnElements + partial;
+        // laid out for a whole item even when this one (the last) has fewer examples: a worker's partial
+        // dW must stay where its first item put it
+        float* scratch = WorkerPool.Scratch<float>(worker, ShiftedBackwardScratch(ref job, job.ExamplesPerItem, worker));
+        float* columnGradient = scratch + job.ExamplesPerItem * perExample, unpooled = columnGradient + columnElements + partial;
         T* dwTarget = job.DW, dbTarget = job.DB;
         GradientTargets(ref job, worker, (T*)(columnGradient + columnElements), ref dwTarget, ref dbTarget);
         float* dw = (float*)dwTarget, db = (float*)dbTarget;

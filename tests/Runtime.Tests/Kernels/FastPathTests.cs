@@ -172,6 +172,27 @@ public sealed class FastPathTests : IDisposable
                 CheckConvolution(rng, g, batch, Epilogue.Relu, $"{width} t{threads} batch {batch} {g}");
     }
 
+    // Small planes run several examples per item, forward (one GEMM whose strips span two examples)
+    // and backward (dW's dot products through all of them), with a last item of fewer examples:
+    // batches past 2 × threads × 2 and × 4. A worker's partial dW once moved with the item's size.
+    [Theory]
+    [MemberData(nameof(Settings))]
+    public void Several_examples_per_item_and_a_short_last_item_match_the_reference(string width, int threads)
+    {
+        Use(width, threads);
+        var rng = new Random(17);
+        var layers = new[]
+        {
+            Conv(32, 14, 64, 3, 1, 1),  // FashionNet conv2: 196 outputs, 7 strips alone, 25 for four
+            Conv(4, 7, 8, 3, 1, 1),     // 49 outputs over wide columns alone
+            Conv(6, 9, 10, 3, 1, 1) with { Groups = 2 },
+            Conv(8, 15, 12, 3, 2, 1),   // stride 2: phase planes
+        };
+        foreach (var g in layers)
+            foreach (int batch in new[] { 9, 17, 25 })
+                CheckConvolution(rng, g, batch, batch == 17 ? Epilogue.None : Epilogue.Relu, $"{width} t{threads} batch {batch} {g}");
+    }
+
     // Where one example (or fewer than the threads) is split into bands: the FMA paths on two and three threads.
     public static IEnumerable<object[]> SplitSettings() =>
         Settings().Where(s => (string)s[0] != nameof(SimdWidth.Portable) && (int)s[1] > 1);

@@ -172,9 +172,9 @@ public sealed class FastPathTests : IDisposable
                 CheckConvolution(rng, g, batch, Epilogue.Relu, $"{width} t{threads} batch {batch} {g}");
     }
 
-    // Small planes run several examples per item, forward (one GEMM whose strips span two examples)
-    // and backward (dW's dot products through all of them), with a last item of fewer examples:
-    // batches past 2 × threads × 2 and × 4. A worker's partial dW once moved with the item's size.
+    // Small planes run several examples per backward item (dW's products through all of them), with
+    // a last item of fewer examples: batches past 2 × threads × 2 and × 4. A worker's partial dW once
+    // moved with the item's size.
     [Theory]
     [MemberData(nameof(Settings))]
     public void Several_examples_per_item_and_a_short_last_item_match_the_reference(string width, int threads)
@@ -183,8 +183,8 @@ public sealed class FastPathTests : IDisposable
         var rng = new Random(17);
         var layers = new[]
         {
-            Conv(32, 14, 64, 3, 1, 1),  // FashionNet conv2: 196 outputs, 7 strips alone, 25 for four
-            Conv(4, 7, 8, 3, 1, 1),     // 49 outputs over wide columns alone
+            Conv(32, 14, 64, 3, 1, 1),  // FashionNet conv2
+            Conv(4, 7, 8, 3, 1, 1),     // narrow: dW as dot products
             Conv(6, 9, 10, 3, 1, 1) with { Groups = 2 },
             Conv(8, 15, 12, 3, 2, 1),   // stride 2: phase planes
         };

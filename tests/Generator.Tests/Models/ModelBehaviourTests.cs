@@ -26,6 +26,36 @@ public class ModelBehaviourTests
     }
 
     [Fact]
+    public void Seeded_training_gives_the_same_bits_on_any_thread_count()
+    {
+        const string Net = "network Repeat\ninput 3x12x12\nconv 3x3x8 p1 nobias -> batchnorm -> relu -> maxpool 2\nconv 3x3x16 p1 -> relu\nflatten\ndropout 0.25\ndense 5\n";
+        var runs = GeneratedModels.WithModel(Net, template =>
+        {
+            int saved = ComputeThreads.Count;
+            try
+            {
+                return new[] { 1, 2, 3, 2 }.Select(threads =>
+                {
+                    ComputeThreads.Count = threads;
+                    var model = (IModel)Activator.CreateInstance(template.GetType(), 5)!;
+                    var random = new Random(3);
+                    const int batch = 27;
+                    var input = Enumerable.Range(0, batch * model.InputSize).Select(_ => (float)random.NextDouble() * 2 - 1).ToArray();
+                    var labels = Enumerable.Range(0, batch).Select(i => i % 5).ToArray();
+                    var optimizer = new Sgd(learningRate: 0.05f, momentum: 0.9f);
+                    for (int step = 0; step < 4; step++) model.TrainStep(input, labels, batch, optimizer);
+                    return model.Parameters.SelectMany(p => p.Value.ToArray()).ToArray();
+                }).ToList();
+            }
+            finally
+            {
+                ComputeThreads.Count = saved;
+            }
+        });
+        for (int i = 1; i < runs.Count; i++) Assert.True(runs[0].AsSpan().SequenceEqual(runs[i]), $"run {i} differs from the one-thread run");
+    }
+
+    [Fact]
     public void Forward_and_TrainStep_allocate_nothing_after_warm_up()
     {
         long allocated = GeneratedModels.WithModel(Harness.LeNet5, model =>

@@ -193,6 +193,31 @@ public sealed class FastPathTests : IDisposable
                 CheckConvolution(rng, g, batch, batch == 17 ? Epilogue.None : Epilogue.Relu, $"{width} t{threads} batch {batch} {g}");
     }
 
+    // Seeded training repeats only if the gradients do not depend on which thread summed what: the
+    // weight and bias gradients must be bit for bit the same on 1, 2 and 3 threads, run after run.
+    [Theory]
+    [MemberData(nameof(FmaWidths))]
+    public void Gradients_are_the_same_bits_on_any_thread_count(string width)
+    {
+        Simd.Override = Enum.Parse<SimdWidth>(width);
+        var rng = new Random(23);
+        foreach (var (g, batch) in new[] { (Conv(32, 14, 64, 3, 1, 1), 24), (Conv(6, 10, 16, 5, 1, 0), 13), (Conv(3, 33, 8, 3, 1, 1), 5), (Conv(16, 7, 12, 1, 1, 0), 9) })
+        {
+            float[] x = ToFloat(RandomArray(rng, batch * g.InChannels * g.InSpatial)), w = ToFloat(RandomArray(rng, g.OutChannels * g.FilterSize));
+            float[] dy = ToFloat(RandomArray(rng, batch * g.OutChannels * g.OutSpatial));
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3, 2, 3 })
+            {
+                ComputeThreads.Count = threads;
+                float[] dx = new float[x.Length], dw = new float[w.Length], db = new float[g.OutChannels];
+                Convolution.Backward<float>(x, w, dy, dx, dw, db, batch, g);
+                float[] all = [.. dx, .. dw, .. db];
+                first ??= all;
+                Assert.True(first.AsSpan().SequenceEqual(all), $"{width} {threads} threads, batch {batch}: {g}");
+            }
+        }
+    }
+
     // Where one example (or fewer than the threads) is split into bands: the FMA paths on two and three threads.
     public static IEnumerable<object[]> SplitSettings() =>
         Settings().Where(s => (string)s[0] != nameof(SimdWidth.Portable) && (int)s[1] > 1);

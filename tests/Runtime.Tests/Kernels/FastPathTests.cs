@@ -176,20 +176,20 @@ public sealed class FastPathTests : IDisposable
     // a last item of fewer examples: batches past 2 × threads × 2 and × 4. A worker's partial dW once
     // moved with the item's size.
     [Theory]
-    [MemberData(nameof(Settings))]
+    [MemberData(nameof(SplitSettings))]
     public void Several_examples_per_item_and_a_short_last_item_match_the_reference(string width, int threads)
     {
         Use(width, threads);
         var rng = new Random(17);
         var layers = new[]
         {
-            Conv(32, 14, 64, 3, 1, 1),  // FashionNet conv2
+            Conv(12, 14, 32, 3, 1, 1),  // dW as a GEMM per tap (FashionNet conv2's 14×14, fewer channels)
             Conv(4, 7, 8, 3, 1, 1),     // narrow: dW as dot products
             Conv(6, 9, 10, 3, 1, 1) with { Groups = 2 },
             Conv(8, 15, 12, 3, 2, 1),   // stride 2: phase planes
         };
         foreach (var g in layers)
-            foreach (int batch in new[] { 9, 17, 25 })
+            foreach (int batch in new[] { 9, 17 })
                 CheckConvolution(rng, g, batch, batch == 17 ? Epilogue.None : Epilogue.Relu, $"{width} t{threads} batch {batch} {g}");
     }
 
@@ -201,7 +201,7 @@ public sealed class FastPathTests : IDisposable
     {
         Simd.Override = Enum.Parse<SimdWidth>(width);
         var rng = new Random(23);
-        foreach (var (g, batch) in new[] { (Conv(32, 14, 64, 3, 1, 1), 24), (Conv(6, 10, 16, 5, 1, 0), 13), (Conv(3, 33, 8, 3, 1, 1), 5), (Conv(16, 7, 12, 1, 1, 0), 9) })
+        foreach (var (g, batch) in new[] { (Conv(12, 14, 32, 3, 1, 1), 24), (Conv(6, 10, 16, 5, 1, 0), 13), (Conv(3, 33, 8, 3, 1, 1), 5), (Conv(16, 7, 12, 1, 1, 0), 9) })
         {
             float[] x = ToFloat(RandomArray(rng, batch * g.InChannels * g.InSpatial)), w = ToFloat(RandomArray(rng, g.OutChannels * g.FilterSize));
             float[] dy = ToFloat(RandomArray(rng, batch * g.OutChannels * g.OutSpatial));

@@ -111,7 +111,7 @@ public static unsafe partial class Convolution
         // chain 0 sums into the gradients themselves, every other chain into its own partial sums in
         // the caller's scratch, behind what its items use
         int partial = PartialElements(g);
-        job.Chains = job.DW == null && job.DB == null ? Math.Min(items, MaxChains) : Chains(items, partial * sizeof(T));
+        job.Chains = job.DW == null && job.DB == null ? Math.Min(items, MaxChains) : Chains(items, (long)partial * sizeof(T));
         long own = shifted ? ShiftedBackwardScratch(ref job, perItem) : BackwardScratch(ref job);
         T* scratch = WorkerPool.Scratch<T>(0, own + (long)(job.Chains - 1) * partial);
         job.ChainPartials = scratch + own;
@@ -131,7 +131,9 @@ public static unsafe partial class Convolution
     // seeded training repeats bit for bit. (Partial sums per worker had depended on which items each
     // worker happened to take: two runs of one build on 20,000 Fashion-MNIST images ended at 85.25 %
     // and 86.00 %.) Eight chains leave two threads enough units to balance, and few partial sums to
-    // add after (sixteen made LeNet-5's step 2 % slower); fewer where they would pass 32 MB.
+    // add after (sixteen made LeNet-5's step 2 % slower); fewer where they would pass 32 MB (layers of
+    // over a million weights), but never fewer than the threads: only where that bound bites do the
+    // sums depend on the thread count.
     private const int MaxChains = 8;
 
     private static int Chains(int items, long partialBytes) =>

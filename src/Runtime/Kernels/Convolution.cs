@@ -110,10 +110,12 @@ public static unsafe partial class Convolution
         job.Items = items;
         // chain 0 sums into the gradients themselves, every other chain into its own partial sums in
         // the caller's scratch, behind what its items use
+        // (without weight and bias gradients nothing is summed across items: a chain per item)
         int partial = PartialElements(g);
-        job.Chains = job.DW == null && job.DB == null ? Math.Min(items, MaxChains) : Chains(items, (long)partial * sizeof(T));
+        bool summed = job.DW != null || job.DB != null;
+        job.Chains = summed ? Chains(items, (long)partial * sizeof(T)) : items;
         long own = shifted ? ShiftedBackwardScratch(ref job, perItem) : BackwardScratch(ref job);
-        T* scratch = WorkerPool.Scratch<T>(0, own + (long)(job.Chains - 1) * partial);
+        T* scratch = WorkerPool.Scratch<T>(0, own + (summed ? (long)(job.Chains - 1) * partial : 0));
         job.ChainPartials = scratch + own;
         fixed (ConvJob<T>* context = &job) WorkerPool.For(job.Chains, &BackwardChain<T>, context);
         int weights = g.OutChannels * g.FilterSize;
@@ -132,12 +134,17 @@ public static unsafe partial class Convolution
     // worker happened to take: two runs of one build on 20,000 Fashion-MNIST images ended at 85.25 %
     // and 86.00 %.) Eight chains leave two threads enough units to balance, and few partial sums to
     // add after (sixteen made LeNet-5's step 2 % slower); fewer where they would pass 32 MB (layers of
-    // over a million weights), but never fewer than the threads: only where that bound bites do the
-    // sums depend on the thread count.
+    // over a million weights), but as many as the threads while those stay under 1 GB (the chains'
+    // sums share the caller's scratch, one array). On more than eight threads, or for such large
+    // layers, the sums depend on the thread count.
     private const int MaxChains = 8;
 
-    private static int Chains(int items, long partialBytes) =>
-        (int)Math.Min(items, Math.Max(Math.Min(MaxChains, 1 + (32L << 20) / Math.Max(1, partialBytes)), ComputeThreads.Count));
+    internal static int Chains(int items, long partialBytes)
+    {
+        long perChain = Math.Max(1, partialBytes);
+        long byMemory = Math.Min(MaxChains, 1 + (32L << 20) / perChain), byThreads = Math.Min(ComputeThreads.Count, 1 + (1L << 30) / perChain);
+        return (int)Math.Min(items, Math.Max(byMemory, byThreads));
+    }
 
     private static int PartialElements(in ConvGeometry g) => g.OutChannels * g.FilterSize + g.OutChannels;
 

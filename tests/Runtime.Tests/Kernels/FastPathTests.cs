@@ -193,6 +193,32 @@ public sealed class FastPathTests : IDisposable
                 CheckConvolution(rng, g, batch, batch == 17 ? Epilogue.None : Epilogue.Relu, $"{width} t{threads} batch {batch} {g}");
     }
 
+    // The chains' partial sums share the caller's scratch, one array: on many threads a large layer
+    // must still fit (a 1024→1024 3×3 layer on 64 threads had asked for 63 × 38 MB).
+    [Fact]
+    public void Backward_chains_keep_their_partial_sums_under_a_gigabyte()
+    {
+        int saved = ComputeThreads.Count;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 8, 64 })
+            foreach (long bytes in new[] { 100L, 600_000L, 40L << 20, 400L << 20, 3L << 30 })
+            foreach (int items in new[] { 1, 5, 16, 64 })
+            {
+                ComputeThreads.Count = threads;
+                int chains = Convolution.Chains(items, bytes);
+                string at = $"{threads} threads, {items} items, {bytes} bytes: {chains} chains";
+                Assert.InRange(chains, 1, items);
+                Assert.True((chains - 1) * bytes <= 1L << 30, at);
+                if (bytes <= 600_000L) Assert.True(chains == Math.Min(items, Math.Max(8, threads)), at);
+            }
+        }
+        finally
+        {
+            ComputeThreads.Count = saved;
+        }
+    }
+
     // Seeded training repeats only if the gradients do not depend on which thread summed what: the
     // weight and bias gradients must be bit for bit the same on 1, 2 and 3 threads, run after run.
     [Theory]
@@ -214,6 +240,10 @@ public sealed class FastPathTests : IDisposable
                 float[] all = [.. dx, .. dw, .. db];
                 first ??= all;
                 Assert.True(first.AsSpan().SequenceEqual(all), $"{width} {threads} threads, batch {batch}: {g}");
+                // the input gradient alone (no sums across items: a chain per item) is the same too
+                var dxOnly = new float[x.Length];
+                Convolution.Backward<float>(x, w, dy, dxOnly, Span<float>.Empty, Span<float>.Empty, batch, g);
+                Assert.True(dx.AsSpan().SequenceEqual(dxOnly), $"input gradient alone, {width} {threads} threads, batch {batch}: {g}");
             }
         }
     }

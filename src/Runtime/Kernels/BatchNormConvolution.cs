@@ -23,8 +23,8 @@ public static unsafe partial class BatchNorm
 
     /// <summary>Whether the Backward…IntoConvolution methods can take the weight gradient of
     /// convolution <paramref name="conv"/> whose output a batchnorm over <paramref name="channels"/>
-    /// planes of <paramref name="spatial"/> positions normalises: 2-D, stride and dilation 1, zero
-    /// padding, one group, at most four input channels.</summary>
+    /// planes of <paramref name="spatial"/> positions normalises: 1-D or 2-D, stride and dilation 1,
+    /// zero padding, one group, at most four input channels.</summary>
     public static bool CanTakeConvolutionGradient(in ConvGeometry conv, int channels, int spatial) =>
         conv.Mode == PaddingMode.Zeros && conv.Groups == 1 && conv.InChannels is >= 1 and <= MaxChannelsBefore
         && conv.InDepth == 1 && conv.KernelDepth == 1 && conv.OutDepth == 1

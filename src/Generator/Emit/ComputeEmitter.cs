@@ -579,8 +579,8 @@ internal static class ComputeEmitter
             return takes ? x : -1;
         }
 
-        // Whether conv i's weight gradient is taken by the batchnorm after it (during TrainStep).
-        private bool GivesGradientToBatchNorm(int i) => Layers.Any(l => ConvolutionTakingGradient(l.Index) == i);
+        // The batchnorm that takes conv i's weight gradient (during TrainStep), or null.
+        private LayerModel? BatchNormTakingGradientOf(int i) => Layers.FirstOrDefault(l => ConvolutionTakingGradient(l.Index) == i);
 
         private string Overwrite(int i) => OverwritesInputGradient(i) ? ", accumulate: false" : "";
 
@@ -789,9 +789,8 @@ internal static class ComputeEmitter
                 }
                 case LayerKind.Conv:
                 case LayerKind.DepthwiseConv:
-                    if (GivesGradientToBatchNorm(i))
+                    if (BatchNormTakingGradientOf(i) is { } taker)
                     {
-                        var taker = Layers.First(l => ConvolutionTakingGradient(l.Index) == i);
                         _w.WriteLine($"// without the input gradient (TrainStep), Backward{taker.PropertyName} has added this layer's weight gradient");
                         _w.WriteLine("if (!_computeInputGradient) return;");
                     }

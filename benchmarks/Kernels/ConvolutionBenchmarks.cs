@@ -29,18 +29,20 @@ public class ConvolutionBenchmarks
 
     private ConvolutionBuffers _buffers = null!;
     private ConvGeometry _geometry;
+    private ConvolutionAlgorithm _forward, _backward;
 
     [GlobalSetup]
     public void Setup()
     {
         ComputeThreads.Count = Threads;
         _geometry = Shape.Geometry;
+        (_forward, _backward) = (Shape.ForwardAlgorithm, Shape.BackwardAlgorithm);
         _buffers = new ConvolutionBuffers(Shape);
     }
 
     [Benchmark]
-    public void Forward() => KernelCalls.ConvolutionForward(_buffers, _geometry);
+    public void Forward() => KernelCalls.ConvolutionForward(_buffers, _geometry, _forward);
 
     [Benchmark]
-    public void Backward() => KernelCalls.ConvolutionBackward(_buffers, _geometry);
+    public void Backward() => KernelCalls.ConvolutionBackward(_buffers, _geometry, _backward);
 }

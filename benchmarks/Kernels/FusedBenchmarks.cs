@@ -42,10 +42,10 @@ public class FusedBenchmarks
     }
 
     [Benchmark]
-    public void ConvReluMaxPoolFused() => KernelCalls.ConvolutionReluMaxPool(_conv, _convGeometry, _convPooled, _convArgmax, _convPoolGeometry);
+    public void ConvReluMaxPoolFused() => KernelCalls.ConvolutionReluMaxPool(_conv, _convGeometry, s_conv.ForwardAlgorithm, _convPooled, _convArgmax, _convPoolGeometry);
 
     [Benchmark]
-    public void ConvReluMaxPoolSeparate() => KernelCalls.ConvolutionThenReluThenMaxPool(_conv, _convGeometry, _convActivated, _convPooled, _convArgmax, _convPoolGeometry);
+    public void ConvReluMaxPoolSeparate() => KernelCalls.ConvolutionThenReluThenMaxPool(_conv, _convGeometry, s_conv.ForwardAlgorithm, _convActivated, _convPooled, _convArgmax, _convPoolGeometry);
 
     [Benchmark]
     public void BatchNormReluMaxPoolFused() => KernelCalls.BatchNormReluMaxPool(_norm, _normPooled, _normArgmax, _normPoolGeometry);

@@ -9,12 +9,12 @@ namespace CnnDsl.Benchmarks.Kernels;
 /// </summary>
 public static class KernelCalls
 {
-    public static void ConvolutionForward(ConvolutionBuffers b, in ConvGeometry g) =>
-        Convolution.Forward<float>(b.Input, b.Weight, b.Bias, b.Output, b.Batch, g);
+    public static void ConvolutionForward(ConvolutionBuffers b, in ConvGeometry g, ConvolutionAlgorithm algorithm) =>
+        Convolution.Forward<float>(b.Input, b.Weight, b.Bias, b.Output, b.Batch, g, algorithm);
 
     // input, weight and bias gradients, as a layer that is not the first one needs
-    public static void ConvolutionBackward(ConvolutionBuffers b, in ConvGeometry g) =>
-        Convolution.Backward<float>(b.Input, b.Weight, b.OutputGradient, b.InputGradient, b.WeightGradient, b.BiasGradient, b.Batch, g);
+    public static void ConvolutionBackward(ConvolutionBuffers b, in ConvGeometry g, ConvolutionAlgorithm algorithm) =>
+        Convolution.Backward<float>(b.Input, b.Weight, b.OutputGradient, b.InputGradient, b.WeightGradient, b.BiasGradient, b.Batch, g, algorithm);
 
     public static void DenseForward(DenseBuffers b) =>
         Dense.Forward<float>(b.Input, b.Weight, b.Bias, b.Output, b.Batch, b.InFeatures, b.OutFeatures);
@@ -28,12 +28,12 @@ public static class KernelCalls
     public static void ReluForward(float[] x, float[] y) => Activations.ReluForward<float>(x, y);
 
     // conv → relu → maxpool, as the generated code runs it (one kernel) and as three layers
-    public static void ConvolutionReluMaxPool(ConvolutionBuffers b, in ConvGeometry g, float[] pooled, int[] argmax, in PoolGeometry pool) =>
-        Convolution.ForwardMaxPooled<float>(b.Input, b.Weight, b.Bias, pooled, argmax, b.Batch, g, pool, Epilogue.Relu);
+    public static void ConvolutionReluMaxPool(ConvolutionBuffers b, in ConvGeometry g, ConvolutionAlgorithm algorithm, float[] pooled, int[] argmax, in PoolGeometry pool) =>
+        Convolution.ForwardMaxPooled<float>(b.Input, b.Weight, b.Bias, pooled, argmax, b.Batch, g, pool, algorithm, Epilogue.Relu);
 
-    public static void ConvolutionThenReluThenMaxPool(ConvolutionBuffers b, in ConvGeometry g, float[] activated, float[] pooled, int[] argmax, in PoolGeometry pool)
+    public static void ConvolutionThenReluThenMaxPool(ConvolutionBuffers b, in ConvGeometry g, ConvolutionAlgorithm algorithm, float[] activated, float[] pooled, int[] argmax, in PoolGeometry pool)
     {
-        Convolution.Forward<float>(b.Input, b.Weight, b.Bias, b.Output, b.Batch, g);
+        Convolution.Forward<float>(b.Input, b.Weight, b.Bias, b.Output, b.Batch, g, algorithm);
         Activations.ReluForward<float>(b.Output, activated);
         Pooling.MaxForward<float>(activated, pooled, argmax, b.Batch, pool);
     }

@@ -23,6 +23,30 @@ public sealed record ConvolutionShape(string Name, int Batch, int Channels, int 
         }
     }
 
+    /// <summary>The algorithms the plan chooses for this shape (KernelLimits.cs).</summary>
+    public ConvolutionAlgorithm ForwardAlgorithm => Of(Shape.Forward);
+
+    public ConvolutionAlgorithm BackwardAlgorithm => Of(Shape.Backward);
+
+    private CnnDsl.Planning.ConvShape Shape
+    {
+        get
+        {
+            var g = Geometry;
+            return new(g.InChannels, g.InDepth, g.InHeight, g.InWidth, g.OutChannels, g.OutDepth, g.OutHeight, g.OutWidth,
+                g.KernelDepth, g.KernelHeight, g.KernelWidth, g.StrideDepth, g.StrideHeight, g.StrideWidth,
+                g.DilationDepth, g.DilationHeight, g.DilationWidth, g.PadDepth, g.PadHeight, g.PadWidth, g.Groups, zeroPadding: true);
+        }
+    }
+
+    private static ConvolutionAlgorithm Of(CnnDsl.Planning.ConvKernel kernel) => kernel switch
+    {
+        CnnDsl.Planning.ConvKernel.Direct => ConvolutionAlgorithm.Direct,
+        CnnDsl.Planning.ConvKernel.ShiftedGemm => ConvolutionAlgorithm.ShiftedGemm,
+        CnnDsl.Planning.ConvKernel.Im2ColGemm => ConvolutionAlgorithm.Im2ColGemm,
+        CnnDsl.Planning.ConvKernel.PointwiseGemm => ConvolutionAlgorithm.PointwiseGemm,
+    };
+
     public override string ToString() => Name;
 }
 

@@ -36,7 +36,7 @@ foreach (var (name, text) in cases)
     }
     times.Sort();
     int lines = text.Count(c => c == '\n');
-    Console.WriteLine($"{name}: {lines:N0} lines, {check.Networks.Sum(n => n.Layers.Count):N0} layers; median {times[times.Count / 2]:F2} ms (min {times[0]:F2}, max {times[times.Count - 1]:F2})");
+    Console.WriteLine($"{name}: {lines:N0} lines, {check.Networks.Sum(n => n.Network.Layers.Count):N0} layers; median {times[times.Count / 2]:F2} ms (min {times[0]:F2}, max {times[times.Count - 1]:F2})");
 }
 
 // The same generated file as tests/Dsl.Tests (LargeFile.Make): a block and networks of 10 lines each.

@@ -58,6 +58,7 @@ public class DiagnosticTests
         new("CNN4001", "network LeNet5\ninput 1x28x28\nconv 5x5x6 p2 -> relu\n", (2, 0, 2, 13),
             new[] { "conv1  conv 5x5x6 p2  -> 6x28x28  params 156 = 6·(5·5·1+1)  MACs 117,600" }, NetworkSurvives: true),
         new("CNN4002", "network LeNet5\ninput 1x28x28\nconv 5x5x6 p2 -> relu\n", (0, 8, 0, 14), new[] { "LeNet5  156 parameters (624 B)  0.12 M MACs/example" }, NetworkSurvives: true),
+        new("CNN4003", "network N\ninput 2x8x8\nconv 3x3x4 p1 -> leakyrelu 0.2\n", (2, 17, 2, 30), new[] { "leakyrelu1 is not fused into conv1", "epilogue computes relu only" }, NetworkSurvives: true),
     };
 
     public static TheoryData<Case> All => new(Cases);
@@ -83,8 +84,8 @@ public class DiagnosticTests
         T.SpanConsistent(c.Text, d);
         foreach (var fragment in c.Message) Assert.Contains(fragment, d.Message);
         Assert.DoesNotContain(result.Diagnostics, x => x.Id == "CNN9001");
-        if (c.NetworkSurvives) Assert.Single(result.Networks);
-        else Assert.DoesNotContain(result.Networks, n => n.Name == "N" || n.Name == "R" || n.Name == "LeNet");
+        if (c.NetworkSurvives) Assert.Single(result.Models());
+        else Assert.DoesNotContain(result.Models(), n => n.Name == "N" || n.Name == "R" || n.Name == "LeNet");
     }
 
     [Fact]
@@ -102,15 +103,15 @@ public class DiagnosticTests
         var result = T.CompileExample("lenet5.cnn");
         var layers = result.Diagnostics.Where(d => d.Id == "CNN4001").ToList();
         Assert.Equal(12, layers.Count);
-        Assert.Equal("conv1  conv 5x5x6 p2  -> 6x28x28  params 156 = 6·(5·5·1+1)  MACs 117,600", layers[0].Message);
+        Assert.Equal("conv1  conv 5x5x6 p2  -> 6x28x28  params 156 = 6·(5·5·1+1)  MACs 117,600  kernel direct + relu + maxpool", layers[0].Message);
         T.Span(layers[0], 3, 0, 3, 13);
-        Assert.Equal("conv2  conv 5x5x16  -> 16x10x10  params 2,416 = 16·(5·5·6+1)  MACs 240,000", layers[3].Message);
-        Assert.Equal("dense1  dense 120  -> 120  params 48,120 = 120·(400+1)  MACs 48,000", layers[7].Message);
-        Assert.Equal("relu1  relu  -> 6x28x28  params 0  MACs 0", layers[1].Message);
+        Assert.Equal("conv2  conv 5x5x16  -> 16x10x10  params 2,416 = 16·(5·5·6+1)  MACs 240,000  kernel shifted-gemm + relu + maxpool", layers[3].Message);
+        Assert.Equal("dense1  dense 120  -> 120  params 48,120 = 120·(400+1)  MACs 48,000  kernel gemm + relu", layers[7].Message);
+        Assert.Equal("relu1  relu  -> 6x28x28  params 0  MACs 0  kernel fused into conv1", layers[1].Message);
         T.Span(layers[1], 3, 17, 3, 21);
         var network = T.Single(result, "CNN4002");
         Assert.StartsWith("LeNet5  61,706 parameters (241.0 KiB)  0.42 M MACs/example", network.Message);
-        Assert.Contains("activations", network.Message);
+        Assert.EndsWith("activations 7.7 KiB (inference), 11.6 KiB (training) per example", network.Message);
         T.Span(network, 1, 8, 1, 14);
         Assert.Equal("lenet5.cnn(2,9): info CNN4002: " + network.Message, network.Format("lenet5.cnn"));
     }
@@ -178,7 +179,7 @@ public class DiagnosticTests
         var r = T.Compile("network N\ninput 10\nsoftmax -> sigmoid -> dense 2\n");
         Assert.Single(r.Diagnostics, d => d.Id == "CNN3002");
         Assert.DoesNotContain(r.Diagnostics, d => d.Id == "CNN3003");
-        Assert.Single(r.Networks);
+        Assert.Single(r.Models());
     }
 
     [Fact]
@@ -189,7 +190,7 @@ public class DiagnosticTests
             "network Bad\ninput 1x8x8\nconv 3x3x4 ,\nrellu\nconv 3x3x{\nmaxpool 2 q\nrelu\n" + // lines 3-9
             "network Good2\ninput 10\ndense 2\n";                     // lines 10-12
         var result = T.Compile(text);
-        Assert.Equal(new[] { "Good1", "Good2" }, result.Networks.Select(n => n.Name));
+        Assert.Equal(new[] { "Good1", "Good2" }, result.Models().Select(n => n.Name));
         var errors = result.Diagnostics.Where(d => d.IsError).ToList();
         Assert.Contains(errors, d => d.Id == "CNN1001" && d.Span.StartLine == 5);
         Assert.Contains(errors, d => d.Id == "CNN1002" && d.Span.StartLine == 6);
@@ -205,9 +206,9 @@ public class DiagnosticTests
         // the parser drops the broken line; without it the rest would still check
         var result = T.Compile(H + "conv 3x3x8 , s2\nrelu\n");
         Assert.True(result.HasErrors);
-        Assert.Empty(result.Networks);
+        Assert.Empty(result.Models());
         var viaBlock = T.Compile("block b {\n  relu\n  @\n}\nnetwork A\ninput 4\nb\nnetwork B\ninput 4\nrelu\n");
-        Assert.Equal(new[] { "B" }, viaBlock.Networks.Select(n => n.Name));
+        Assert.Equal(new[] { "B" }, viaBlock.Models().Select(n => n.Name));
     }
 
     [Fact]
@@ -218,7 +219,7 @@ public class DiagnosticTests
         var error = Assert.Single(result.Diagnostics, d => d.IsError);
         Assert.Equal("CNN1001", error.Id);
         T.Span(error, 3, 11, 3, 12);
-        Assert.Equal(new[] { "A", "B" }, result.Networks.Select(n => n.Name));
+        Assert.Equal(new[] { "A", "B" }, result.Models().Select(n => n.Name));
     }
 
     [Fact]
@@ -229,7 +230,7 @@ public class DiagnosticTests
         T.Span(d, 1, 11, 1, 16);
         Assert.Contains("cannot read `{c +}`", d.Message);
         Assert.DoesNotContain(result.Diagnostics, x => x.Id == "CNN9001");
-        Assert.Empty(result.Networks);
+        Assert.Empty(result.Models());
     }
 
     [Fact]

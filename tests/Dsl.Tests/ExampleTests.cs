@@ -13,7 +13,7 @@ public class ExampleTests
     {
         var result = T.CompileExample(file);
         Assert.Empty(result.Problems().Where(d => d.Id != "CNN3004").Select(d => d.Format(file)));
-        Assert.Single(result.Networks);
+        Assert.Single(result.Models());
         Assert.Single(result.Diagnostics, d => d.Id == "CNN4002");
     }
 
@@ -28,7 +28,7 @@ public class ExampleTests
     [Fact]
     public void LeNet5_matches_the_lecture_figures()
     {
-        var n = T.CompileExample("lenet5.cnn").Networks.Single();
+        var n = T.CompileExample("lenet5.cnn").Models().Single();
         // conv1 6·(5·5·1+1) = 156, conv2 16·(5·5·6+1) = 2,416, dense 120·(16·5·5+1) = 48,120,
         // dense 84·(120+1) = 10,164, dense 10·(84+1) = 850  → 61,706
         Assert.Equal(156 + 2416 + 48120 + 10164 + 850, n.ParameterCount);
@@ -47,7 +47,7 @@ public class ExampleTests
     public void Vgg16_has_138_357_544_parameters()
     {
         var result = T.CompileExample("vgg16.cnn");
-        var n = result.Networks.Single();
+        var n = result.Models().Single();
         Assert.Equal(138_357_544, n.ParameterCount);
         Assert.Equal(TensorShape.Of(1000), n.OutputShape);
         // 15.47 G MACs (torchvision, fvcore): 15,470,264,320 weight multiply-adds
@@ -64,17 +64,17 @@ public class ExampleTests
     [Fact]
     public void ResNet18_matches_torchvision()
     {
-        var n = T.CompileExample("resnet18.cnn").Networks.Single();
+        var n = T.CompileExample("resnet18.cnn").Models().Single();
         Assert.Equal(11_689_512, n.ParameterCount);
         Assert.Equal(1_814_073_344, n.Macs);
         Assert.Equal(TensorShape.Of(1000), n.OutputShape);
-        Assert.Equal(TensorShape.Of(512, 7, 7), n.Layers.Last(l => l.Kind == LayerKind.Add).OutputShape);
+        Assert.Equal(TensorShape.Of(512, 7, 7), n.Layers.Last(l => l is MergeLayer { Operation: MergeOperation.Add }).OutputShape);
     }
 
     [Fact]
     public void Inception_3a_3b_by_hand()
     {
-        var n = T.CompileExample("inception.cnn").Networks.Single();
+        var n = T.CompileExample("inception.cnn").Models().Single();
         // 3a on 192 channels: 1x1 64: 64·(192+1); 1x1 96: 96·193, 3x3 128: 128·(9·96+1);
         //   1x1 16: 16·193, 5x5 32: 32·(25·16+1); pool proj 32: 32·193  = 163,696; out 64+128+32+32 = 256x28x28
         long a = 64 * 193 + 96 * 193 + 128 * (9 * 96 + 1) + 16 * 193 + 32 * (25 * 16 + 1) + 32 * 193;
@@ -84,7 +84,7 @@ public class ExampleTests
         Assert.Equal(388_736, b);
         // maxpool 3 s2 p1: floor((28+2−3)/2)+1 = 14 → 480x14x14; globalavgpool → 480; dense 10: 10·481 = 4,810
         Assert.Equal(a + b + 4_810, n.ParameterCount);
-        var concats = n.Layers.Where(l => l.Kind == LayerKind.Concat).ToList();
+        var concats = n.Layers.Where(l => l is MergeLayer { Operation: MergeOperation.Concat }).ToList();
         Assert.Equal(2, concats.Count);
         Assert.Equal(TensorShape.Of(256, 28, 28), concats[0].OutputShape);
         Assert.Equal(TensorShape.Of(480, 28, 28), concats[1].OutputShape);
@@ -103,7 +103,7 @@ public class ExampleTests
     [Fact]
     public void Signal1d_by_hand()
     {
-        var n = T.CompileExample("signal1d.cnn").Networks.Single();
+        var n = T.CompileExample("signal1d.cnn").Models().Single();
         // conv 7x16 s2 p3 nobias on 1x1000: floor((1000+6−7)/2)+1 = 500; 16·7·1 = 112
         // bn 2·16 = 32; maxpool 2 → 250; conv 5x32 p2 nobias: 32·5·16 = 2,560 → 32x250; bn 64; maxpool → 125
         // conv 3x64 p1: 64·(3·32+1) = 6,208 → 64x125; globalavgpool → 64; dense 5: 5·65 = 325
@@ -119,7 +119,7 @@ public class ExampleTests
     [Fact]
     public void Volume3d_by_hand()
     {
-        var n = T.CompileExample("volume3d.cnn").Networks.Single();
+        var n = T.CompileExample("volume3d.cnn").Models().Single();
         // conv 3x3x3x16 p1 on 1x16x64x64: 16·(27·1+1) = 448 → 16x16x64x64; maxpool 2 → 16x8x32x32
         // conv 3x3x3x32 p1: 32·(27·16+1) = 13,856 → 32x8x32x32; maxpool → 32x4x16x16
         // conv 3x3x3x64 p1: 64·(27·32+1) = 55,360 → 64x4x16x16; gap → 64; dense 3: 3·65 = 195
@@ -136,7 +136,7 @@ public class ExampleTests
     public void Seed_check_dense_1000_on_a_flattened_3x200x200_image()
     {
         var result = T.Compile("network Seed\ninput 3x200x200\nflatten\ndense 1000\n");
-        var n = Assert.Single(result.Networks);
+        var n = Assert.Single(result.Models());
         // 1000·(3·200·200 + 1) = 1000·120,001
         Assert.Equal(1000L * (3 * 200 * 200 + 1), n.ParameterCount);
         Assert.Equal(120_001_000, n.ParameterCount);

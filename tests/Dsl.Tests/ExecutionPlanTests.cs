@@ -1,11 +1,15 @@
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Diagnostics;
+using CnnDsl.Dsl.Planning;
 
 namespace CnnDsl.Dsl.Tests;
 
-/// <summary>The execution plan the checker attaches to every layer: kernel choice and relu fusion.</summary>
+/// <summary>The execution plan made after checking: kernel choice, fusions, and the notes on what it declined.</summary>
 public class ExecutionPlanTests
 {
-    private static string[] Plans(NetworkModel n) => n.Layers.Select(l => l.Plan.Description).ToArray();
+    private static string[] Plans(PlannedNetwork n) => n.Plan.Steps.Select(s => s.Description).ToArray();
+
+    private static PlannedNetwork Net(string input, string body) => T.PlannedNet(input, body);
 
     [Theory]
     [InlineData("conv 1x1x8", "pointwise-gemm")]
@@ -27,37 +31,37 @@ public class ExecutionPlanTests
     [InlineData("conv 2x1x8 s1x2", "direct")]
     public void Conv_strategy_follows_the_runtime_pointwise_and_shifted_rules(string conv, string expected)
     {
-        var n = T.Net("4x6x6", conv);
-        Assert.Equal(expected, n.Layers[0].Plan.Description);
-        Assert.False(n.Layers[0].Plan.HasActivation);
+        var n = Net("4x6x6", conv);
+        Assert.Equal(expected, n.Plan.Steps[0].Description);
+        Assert.False(n.Plan.Steps[0].HasRelu);
     }
 
     [Fact]
     public void Pointwise_and_shifted_rules_hold_in_1d_and_3d()
     {
-        Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x9", "conv 1x8").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.PointwiseGemm, T.Net("4x3x5x5", "conv 1x1x1x8").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x3x5x5", "conv 1x1x3x8").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("4x3x5x5", "conv 1x1x3x8 s1x1x2").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.Im2ColGemm, T.Net("4x3x5x5", "conv 1x1x3x8 s1x1x2 p1 reflect").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.Direct, T.Net("4x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
-        Assert.Equal(KernelStrategy.ShiftedGemm, T.Net("12x9", "conv 3x8 p1").Layers[0].Plan.Strategy);
+        Assert.Equal(CpuKernel.PointwiseGemm, Net("4x9", "conv 1x8").Plan.Steps[0].Kernel);
+        Assert.Equal(CpuKernel.PointwiseGemm, Net("4x3x5x5", "conv 1x1x1x8").Plan.Steps[0].Kernel);
+        Assert.Equal(CpuKernel.ShiftedGemm, Net("4x3x5x5", "conv 1x1x3x8").Plan.Steps[0].Kernel);
+        Assert.Equal(CpuKernel.ShiftedGemm, Net("4x3x5x5", "conv 1x1x3x8 s1x1x2").Plan.Steps[0].Kernel);
+        Assert.Equal(CpuKernel.Im2ColGemm, Net("4x3x5x5", "conv 1x1x3x8 s1x1x2 p1 reflect").Plan.Steps[0].Kernel);
+        Assert.Equal(CpuKernel.DirectConvolution, Net("4x9", "conv 3x8 p1").Plan.Steps[0].Kernel);
+        Assert.Equal(CpuKernel.ShiftedGemm, Net("12x9", "conv 3x8 p1").Plan.Steps[0].Kernel);
         // 3-D: direct only where the kernel and the output have depth 1
-        Assert.Equal(KernelStrategy.Direct, T.Net("3x1x5x5", "conv 1x3x3x8 p=0x1x1").Layers[0].Plan.Strategy);
+        Assert.Equal(CpuKernel.DirectConvolution, Net("3x1x5x5", "conv 1x3x3x8 p=0x1x1").Plan.Steps[0].Kernel);
     }
 
     [Fact]
     public void Dense_is_gemm_and_everything_else_direct()
     {
-        var n = T.Net("2x8x8", "maxpool 2 -> batchnorm -> tanh -> flatten -> dropout 0.5 -> dense 10 -> softmax");
+        var n = Net("2x8x8", "maxpool 2 -> batchnorm -> tanh -> flatten -> dropout 0.5 -> dense 10 -> softmax");
         Assert.Equal(new[] { "direct", "direct", "direct", "direct", "direct", "gemm", "direct" }, Plans(n));
-        Assert.Equal(KernelStrategy.Gemm, n.Layers[5].Plan.Strategy);
+        Assert.Equal(CpuKernel.Gemm, n.Plan.Steps[5].Kernel);
     }
 
     [Fact]
     public void Relu_after_conv_dwconv_and_dense_is_fused_into_it()
     {
-        var n = T.Net("1x8x8", "conv 3x3x4 -> relu -> dwconv 3x3 -> relu -> flatten -> dense 10 -> relu -> dense 3");
+        var n = Net("1x8x8", "conv 3x3x4 -> relu -> dwconv 3x3 -> relu -> flatten -> dense 10 -> relu -> dense 3");
         Assert.Equal(new[]
         {
             "direct + relu", "fused into conv1",
@@ -66,21 +70,21 @@ public class ExecutionPlanTests
             "gemm + relu", "fused into dense1",
             "gemm",
         }, Plans(n));
-        var conv = n.Layers[0].Plan;
-        Assert.Equal(FusedActivation.Relu, conv.Activation);
-        Assert.Equal(1, conv.ActivationLayer);
+        var conv = n.Plan.Steps[0];
+        Assert.Equal(1, conv.ReluLayer);
+        Assert.Equal(1, conv.Writes);
         Assert.Equal(-1, conv.FusedInto);
-        var relu = n.Layers[1].Plan;
-        Assert.Equal(KernelStrategy.Fused, relu.Strategy);
+        var relu = n.Plan.Steps[1];
+        Assert.Equal(CpuKernel.Fused, relu.Kernel);
         Assert.True(relu.IsFused);
         Assert.Equal(0, relu.FusedInto);
-        Assert.Equal(-1, relu.ActivationLayer);
+        Assert.Equal(-1, relu.ReluLayer);
     }
 
     [Fact]
     public void Pointwise_conv_keeps_its_strategy_when_fused()
     {
-        var n = T.Net("4x6x6", "conv 1x1x8 -> relu");
+        var n = Net("4x6x6", "conv 1x1x8 -> relu");
         Assert.Equal(new[] { "pointwise-gemm + relu", "fused into conv1" }, Plans(n));
     }
 
@@ -88,7 +92,7 @@ public class ExecutionPlanTests
     public void A_relu_that_is_the_output_is_still_fused()
     {
         // the relu's own slot holds the output; only the producer's pre-activation goes unstored
-        var n = T.Net("10", "dense 4 -> relu");
+        var n = Net("10", "dense 4 -> relu");
         Assert.Equal(new[] { "gemm + relu", "fused into dense1" }, Plans(n));
     }
 
@@ -96,16 +100,16 @@ public class ExecutionPlanTests
     public void No_fusion_when_the_conv_output_has_a_second_reader()
     {
         // the residual's identity shortcut reads conv1's output too: the pre-activation must be stored
-        var residual = T.Net("4x6x6", "conv 3x3x4 p1 -> residual { relu }");
+        var residual = Net("4x6x6", "conv 3x3x4 p1 -> residual { relu }");
         Assert.Equal(new[] { "shifted-gemm", "direct", "direct" }, Plans(residual));
-        Assert.Equal(new[] { 1, 0 }, residual.Layers[2].Inputs.ToArray());
+        Assert.Equal(new[] { 1, 0 }, residual.Network.Layers[2].Inputs.ToArray());
 
-        var concat = T.Net("4x6x6", "conv 3x3x4 p1 -> concat { [relu] [] }");
+        var concat = Net("4x6x6", "conv 3x3x4 p1 -> concat { [relu] [] }");
         Assert.Equal(new[] { "shifted-gemm", "direct", "direct" }, Plans(concat));
 
-        var dense = T.Net("10", "dense 4 -> add { [relu] [tanh] }");
-        Assert.Equal("gemm", dense.Layers[0].Plan.Description);
-        Assert.All(dense.Layers, l => Assert.False(l.Plan.IsFused));
+        var dense = Net("10", "dense 4 -> add { [relu] [tanh] }");
+        Assert.Equal("gemm", dense.Plan.Steps[0].Description);
+        Assert.All(dense.Plan.Steps, s => Assert.False(s.IsFused));
     }
 
     [Theory]
@@ -115,7 +119,7 @@ public class ExecutionPlanTests
     [InlineData("sigmoid")]
     public void Only_relu_is_fused(string activation)
     {
-        var n = T.Net("1x8x8", $"conv 3x3x4 -> {activation}");
+        var n = Net("1x8x8", $"conv 3x3x4 -> {activation}");
         Assert.Equal(new[] { "direct", "direct" }, Plans(n));
     }
 
@@ -123,41 +127,46 @@ public class ExecutionPlanTests
     public void No_fusion_across_another_layer_or_into_the_output()
     {
         // the conv's relu would have to cross the batchnorm; the batchnorm computes it instead
-        Assert.Equal(new[] { "shifted-gemm", "direct + relu", "fused into batchnorm1" }, Plans(T.Net("4x8x8", "conv 3x3x4 -> batchnorm -> relu")));
+        Assert.Equal(new[] { "shifted-gemm", "direct + relu", "fused into batchnorm1" }, Plans(Net("4x8x8", "conv 3x3x4 -> batchnorm -> relu")));
         // the last layer is the output (or the loss's logits before a final softmax): it keeps its own slot
-        Assert.Equal(new[] { "gemm", "gemm" }, Plans(T.Net("10", "dense 4 -> dense 3")));
-        Assert.Equal(new[] { "gemm", "direct" }, Plans(T.Net("10", "dense 3 -> softmax")));
+        Assert.Equal(new[] { "gemm", "gemm" }, Plans(Net("10", "dense 4 -> dense 3")));
+        Assert.Equal(new[] { "gemm", "direct" }, Plans(Net("10", "dense 3 -> softmax")));
     }
 
     [Fact]
     public void Max_pooling_after_a_conv_or_its_relu_is_fused_into_the_conv()
     {
-        var n = T.Net("1x12x12", "conv 3x3x4 p1 -> relu -> maxpool 2 -> conv 3x3x4 s2 p1 -> maxpool 3 s1 -> flatten -> dense 3");
+        var n = Net("1x12x12", "conv 3x3x4 p1 -> relu -> maxpool 2 -> conv 3x3x4 s2 p1 -> maxpool 3 s1 -> flatten -> dense 3");
         Assert.Equal(new[]
         {
             "direct + relu + maxpool", "fused into conv1", "fused into conv1",
             "shifted-gemm + maxpool", "fused into conv2",
             "direct", "gemm",
         }, Plans(n));
-        Assert.Equal(2, n.Layers[0].Plan.PoolLayer);
-        Assert.Equal(0, n.Layers[2].Plan.FusedInto);
-        Assert.Equal(KernelStrategy.Fused, n.Layers[2].Plan.Strategy);
-        Assert.Equal(4, n.Layers[3].Plan.PoolLayer);
-        Assert.False(n.Layers[5].Plan.HasPool);
+        Assert.Equal(2, n.Plan.Steps[0].PoolLayer);
+        Assert.Equal(2, n.Plan.Steps[0].Writes);
+        Assert.Equal(2, n.Plan.Steps[1].Writes); // the relu's tensor is never stored: the chain writes the pooled one
+        Assert.Equal(0, n.Plan.Steps[2].FusedInto);
+        Assert.Equal(CpuKernel.Fused, n.Plan.Steps[2].Kernel);
+        Assert.Equal(4, n.Plan.Steps[3].PoolLayer);
+        Assert.False(n.Plan.Steps[5].HasPool);
+        Assert.Equal(-1, n.Plan.Training.OffsetOf(0)); // conv1's and relu1's outputs have no slot
+        Assert.Equal(-1, n.Plan.Training.OffsetOf(1));
+        Assert.Equal(144, n.Plan.Training.OffsetOf(2));
     }
 
     [Fact]
     public void Batchnorm_computes_the_relu_and_max_pooling_after_it()
     {
-        var n = T.Net("1x8x8", "conv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2 -> conv 3x3x4 p1 -> batchnorm -> maxpool 2 -> flatten -> dense 2");
+        var n = Net("1x8x8", "conv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2 -> conv 3x3x4 p1 -> batchnorm -> maxpool 2 -> flatten -> dense 2");
         Assert.Equal(new[]
         {
             "direct", "direct + relu + maxpool", "fused into batchnorm1", "fused into batchnorm1",
             "shifted-gemm", "direct + maxpool", "fused into batchnorm2",
             "direct", "gemm",
         }, Plans(n));
-        Assert.Equal(3, n.Layers[1].Plan.PoolLayer);
-        Assert.Equal(2, n.Layers[1].Plan.ActivationLayer);
+        Assert.Equal(3, n.Plan.Steps[1].PoolLayer);
+        Assert.Equal(2, n.Plan.Steps[1].ReluLayer);
     }
 
     [Theory]
@@ -169,15 +178,15 @@ public class ExecutionPlanTests
     [InlineData("conv 3x3x4 p1 -> concat { [maxpool 2] [avgpool 2] }", "a second reader")]
     public void Max_pooling_is_not_fused_where_the_kernel_could_not(string layers, string why)
     {
-        var n = T.Net("4x9x9", layers + " -> flatten -> dense 2");
-        Assert.True(n.Layers.All(l => !l.Plan.HasPool), why);
-        Assert.DoesNotContain(n.Layers, l => l.Kind == LayerKind.MaxPool && l.Plan.IsFused);
+        var n = Net("4x9x9", layers + " -> flatten -> dense 2");
+        Assert.True(n.Plan.Steps.All(s => !s.HasPool), why);
+        Assert.DoesNotContain(n.Network.Layers, l => l is PoolingLayer { Function: PoolFunction.Max } && n.Plan.Steps[l.Index].IsFused);
     }
 
     [Fact]
     public void A_max_pooling_that_is_the_output_is_still_fused()
     {
-        var n = T.Net("1x8x8", "conv 3x3x4 p1 -> relu -> maxpool 2");
+        var n = Net("1x8x8", "conv 3x3x4 p1 -> relu -> maxpool 2");
         Assert.Equal(new[] { "direct + relu + maxpool", "fused into conv1", "fused into conv1" }, Plans(n));
     }
 
@@ -196,11 +205,42 @@ public class ExecutionPlanTests
     }
 
     [Fact]
-    public void Plans_are_part_of_layer_equality()
+    public void Plans_compare_by_value()
     {
-        var fused = T.Net("10", "dense 4 -> relu");
-        var again = T.Net("10", "dense 4 -> relu");
-        Assert.Equal(fused.Layers, again.Layers);
-        Assert.NotEqual(fused.Layers[0], fused.Layers[0] with { Plan = LayerPlan.Direct });
+        var fused = Net("10", "dense 4 -> relu");
+        var again = Net("10", "dense 4 -> relu");
+        Assert.Equal(fused.Plan, again.Plan);
+        Assert.Equal(fused, again);
+        Assert.NotEqual(fused.Plan, fused.Plan with { Steps = fused.Plan.Steps.Select(s => s with { ReluLayer = -1 }).ToEquatableArray() });
+    }
+
+    [Theory]
+    [InlineData("4x8x8", "conv 3x3x4 p1 reflect -> flatten -> dense 2", 0, "conv1 runs as im2col-gemm (an unfolded column matrix per example): reflect padding has no shifted-view kernel")]
+    [InlineData("1024x4x4", "conv 3x3x2 p1 -> flatten -> dense 2", 0, "conv1 runs as im2col-gemm (an unfolded column matrix per example): its 9,216 taps per filter are more than the shifted views' 8,192")]
+    [InlineData("4x8x8", "conv 3x3x4 p1 -> leakyrelu -> flatten -> dense 2", 1, "leakyrelu1 is not fused into conv1: the kernels' epilogue computes relu only")]
+    [InlineData("4x8x8", "conv 3x3x4 p1 -> residual { relu } -> flatten -> dense 2", 1, "relu1 is not fused into conv1: conv1's output is also read by add1, so it is stored")]
+    [InlineData("4x8x8", "conv 3x3x4 p1 -> maxpool 3 s2 p1 -> flatten -> dense 2", 1, "maxpool1 is not fused into conv1: its windows reach past the input (padding or ceil mode)")]
+    [InlineData("4x8x8", "dwconv 3x3 p1 -> maxpool 2 -> flatten -> dense 2", 1, "maxpool1 is not fused into dwconv1: depthwise convolutions have no pooling kernel")]
+    [InlineData("4x8x8", "conv 3x3x4 s2 p1 nobias -> batchnorm -> flatten -> dense 2", 1, "batchnorm1 does not take conv1's weight gradient in TrainStep (conv1's input gradient would be written and read back): it is strided")]
+    [InlineData("5x8x8", "conv 3x3x4 p1 nobias -> batchnorm -> flatten -> dense 2", 1, "batchnorm1 does not take conv1's weight gradient in TrainStep (conv1's input gradient would be written and read back): it has 5 input channels, more than 4")]
+    public void Declined_fusions_and_fast_paths_say_why(string input, string body, int layer, string message)
+    {
+        var result = T.Compile($"network N\ninput {input}\n{body}\n");
+        var note = T.Single(result, "CNN4003");
+        Assert.Equal(message, note.Message);
+        Assert.Equal(CnnSeverity.Info, note.Severity);
+        var plan = result.Networks.Single().Plan;
+        Assert.Equal(layer, Assert.Single(plan.Notes).Layer);
+        Assert.Equal(2, note.Span.StartLine); // on the line of its layers (0-based: the third)
+    }
+
+    [Fact]
+    public void Fused_chains_and_first_block_hand_offs_are_not_notes()
+    {
+        var result = T.Compile("network N\ninput 1x8x8\nconv 3x3x4 p1 nobias -> batchnorm -> relu -> maxpool 2\nconv 3x3x8 p1 -> relu -> maxpool 2\nflatten -> dense 10 -> relu -> dense 2\n");
+        Assert.DoesNotContain(result.Diagnostics, d => d.Id == "CNN4003");
+        var plan = result.Networks.Single().Plan;
+        Assert.Equal(1, plan.Steps[0].WeightGradientTakenBy);
+        Assert.Equal(0, plan.Steps[1].TakesWeightGradientOf);
     }
 }

@@ -44,7 +44,7 @@ public class FuzzTests
                 $"{d.Id} span {s} disagrees with offsets {s.Start}+{s.Length} ({start}-{end}): {Show(text)}");
         }
         if (result.HasErrors)
-            foreach (var n in result.Networks) Assert.NotEmpty(n.Layers);
+            foreach (var n in result.Models()) Assert.NotEmpty(n.Layers);
     }
 
     private static string Show(string text)
@@ -226,7 +226,7 @@ public class FuzzTests
         var result = CnnCompiler.Compile("t.cnn", text);
         var d = T.Single(result, "CNN2017");
         T.Span(d, 2, 0, 2, body.Length - body.IndexOf('\n') - 1);
-        Assert.Empty(result.Networks);
+        Assert.Empty(result.Models());
         Check(text);
     }
 
@@ -243,7 +243,7 @@ public class FuzzTests
         var r = CnnCompiler.Compile("t.cnn", "block a {\n  b\n}\nblock b {\n  c -> relu\n}\nblock c {\n  concat { [a] [relu] }\n}\nnetwork N\ninput 4\na\n");
         var d = Assert.Single(r.Diagnostics, x => x.Id == "CNN2012");
         Assert.Contains("a → b → c → a", d.Message);
-        Assert.Empty(r.Networks);
+        Assert.Empty(r.Models());
     }
 
     [Fact]
@@ -255,7 +255,7 @@ public class FuzzTests
         var result = CnnCompiler.Compile("big.cnn", text);
         watch.Stop();
         Assert.DoesNotContain(result.Diagnostics, d => d.Severity != CnnSeverity.Info);
-        Assert.Equal(LargeFile.Networks(5_000), result.Networks.Count);
+        Assert.Equal(LargeFile.Networks(5_000), result.Models().Count);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
         Check(text.Replace("relu", "rellu"));
     }

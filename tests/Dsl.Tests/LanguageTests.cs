@@ -9,7 +9,7 @@ public class LanguageTests
 {
     private static int[] Shape(TensorShape s) => s.Dimensions.ToArray();
 
-    private static string Pads(LayerModel l) => string.Join(",", l.PadBefore) + "/" + string.Join(",", l.PadAfter);
+    private static string Pads(LayerModel l) => string.Join(",", l.Conv().PadBefore) + "/" + string.Join(",", l.Conv().PadAfter);
 
     private static string[] Names(NetworkModel n) => n.Layers.Select(l => l.Name).ToArray();
 
@@ -35,7 +35,7 @@ public class LanguageTests
     {
         var n = T.Network("network N\ninput 3×32×32\nconv 5×5×6 p1×2\n");
         Assert.Equal(new[] { 6, 30, 32 }, Shape(n.OutputShape));
-        Assert.Equal(new[] { 5, 5 }, n.Layers[0].Kernel.ToArray());
+        Assert.Equal(new[] { 5, 5 }, n.Layers[0].Conv().Kernel.ToArray());
     }
 
     [Fact]
@@ -51,12 +51,12 @@ public class LanguageTests
     {
         var result = T.Compile("NETWORK MyNet IN My.Models\nInput 1x8x8\nMyConv: CONV 3x3x4 P1 -> ReLU -> BN\nFLATTEN -> Dense 2\n");
         Assert.False(result.HasErrors, string.Join("\n", result.Problems()));
-        var n = Assert.Single(result.Networks);
+        var n = Assert.Single(result.Models());
         Assert.Equal("MyNet", n.Name);
         Assert.Equal("My.Models", n.Namespace);
         Assert.Equal(new[] { "MyConv", "relu1", "batchnorm1", "flatten1", "dense1" }, Names(n));
         Assert.Equal("MyConv", n.Layers[0].PropertyName);
-        Assert.Equal(new[] { 1, 1 }, n.Layers[0].PadBefore.ToArray());
+        Assert.Equal(new[] { 1, 1 }, n.Layers[0].Conv().PadBefore.ToArray());
     }
 
     [Fact]
@@ -70,11 +70,11 @@ public class LanguageTests
     public void Numbers_decimal_and_exponent()
     {
         var n = T.Net("4", "leakyrelu 0.2 -> elu 1e-1 -> dropout .25 -> bn eps=1e-3 momentum=0.01");
-        Assert.Equal(0.2, n.Layers[0].Alpha);
-        Assert.Equal(0.1, n.Layers[1].Alpha, 12);
-        Assert.Equal(0.25, n.Layers[2].Alpha);
-        Assert.Equal(1e-3, n.Layers[3].Epsilon);
-        Assert.Equal(0.01, n.Layers[3].Momentum);
+        Assert.Equal(0.2, n.Layers[0].Act().Alpha);
+        Assert.Equal(0.1, n.Layers[1].Act().Alpha, 12);
+        Assert.Equal(0.25, n.Layers[2].Drop().Rate);
+        Assert.Equal(1e-3, n.Layers[3].Bn().Epsilon);
+        Assert.Equal(0.01, n.Layers[3].Bn().Momentum);
         Assert.Equal("batchnorm eps=0.001 momentum=0.01", n.Layers[3].Definition);
     }
 
@@ -111,7 +111,7 @@ public class LanguageTests
         var r = T.Compile("network N\ninput 4x8x8\nconcat {\n  [a: relu]\n  [a: tanh]\n}\n");
         var d = T.Single(r, "CNN2007");
         T.Span(d, 4, 3, 4, 4);
-        Assert.Empty(r.Networks);
+        Assert.Empty(r.Models());
     }
 
     // ---- blocks -------------------------------------------------------------------------
@@ -124,11 +124,11 @@ public class LanguageTests
         var n = T.Network(text);
         // b(8): k = 3, conv 3x3x16 s1 p1 → 16x16x16; conv 1x1x{8·2 − 0} = 16
         Assert.Equal(new[] { 16, 16, 16 }, Shape(n.Layers[0].OutputShape));
-        Assert.Equal(new[] { 3, 3 }, n.Layers[0].Kernel.ToArray());
-        Assert.Equal(new[] { 1, 1 }, n.Layers[0].PadBefore.ToArray());
-        Assert.Equal(16, n.Layers[2].Units);
+        Assert.Equal(new[] { 3, 3 }, n.Layers[0].Conv().Kernel.ToArray());
+        Assert.Equal(new[] { 1, 1 }, n.Layers[0].Conv().PadBefore.ToArray());
+        Assert.Equal(16, n.Layers[2].Conv().Filters);
         // b(4, 2): k = 4, conv 4x4x8 s2 p{3/2 = 1}: floor((16+2−4)/2)+1 = 8; conv 1x1x{4·3 − 0} = 12
-        Assert.Equal(new[] { 4, 4 }, n.Layers[3].Kernel.ToArray());
+        Assert.Equal(new[] { 4, 4 }, n.Layers[3].Conv().Kernel.ToArray());
         Assert.Equal(new[] { 8, 8, 8 }, Shape(n.Layers[3].OutputShape));
         Assert.Equal(new[] { 12, 8, 8 }, Shape(n.OutputShape));
         Assert.Equal(new[] { "b1.conv1", "b1.dense_free", "b1.conv2", "b2.conv1", "b2.dense_free", "b2.conv2" }, Names(n));
@@ -138,7 +138,7 @@ public class LanguageTests
     public void Division_truncates_and_parentheses_group()
     {
         var n = T.Network("block b(c) {\n  dense {(c + 1) / 2 * 3}\n  dense {c - -2}\n  dense {-(1 - c)}\n}\nnetwork N\ninput 4\nb(6)\n");
-        Assert.Equal(new[] { 9, 8, 5 }, n.Layers.Select(l => l.Units));
+        Assert.Equal(new[] { 9, 8, 5 }, n.Layers.Select(l => l.Dense().Units));
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public class LanguageTests
     {
         var n = T.Network("network N\ninput 4x8x8\nouter(8)\nblock outer(c) {\n  inner({c/2})\n}\nblock inner(c) {\n  conv 1x1x{c}\n}\n");
         Assert.Equal(new[] { "outer1.inner1.conv1" }, Names(n));
-        Assert.Equal(4, n.Layers[0].Units);
+        Assert.Equal(4, n.Layers[0].Conv().Filters);
     }
 
     [Fact]
@@ -194,7 +194,7 @@ public class LanguageTests
     {
         var n = T.Network("block stack(n, c) {\n  repeat {n} { conv 1x1x{c} }\n}\nblock twice(c) {\n  stack(2, {c*2})\n}\nnetwork N\ninput 4x8x8\ntwice(3)\n");
         Assert.Equal(2, n.Layers.Count);
-        Assert.Equal(new[] { 6, 6 }, n.Layers.Select(l => l.Units));
+        Assert.Equal(new[] { 6, 6 }, n.Layers.Select(l => l.Conv().Filters));
         Assert.Equal(new[] { "twice1.stack1.conv1", "twice1.stack1.conv2" }, Names(n));
     }
 
@@ -232,7 +232,7 @@ public class LanguageTests
         T.Span(tooMany, 2, 7, 2, 12);
         var big = T.Compile("network N\ninput 4\nrepeat 100000 { repeat 100000 { relu } }\n");
         Assert.True(big.HasErrors);
-        Assert.Empty(big.Networks);
+        Assert.Empty(big.Models());
     }
 
     [Fact]
@@ -240,7 +240,7 @@ public class LanguageTests
     {
         var n = T.Net("192x28x28", "concat {\n  [conv 1x1x64 -> relu]\n  [conv 1x1x96 -> relu ->\n   conv 3x3x128 p1 -> relu]\n  [\n    maxpool 3 s1 p1\n    conv 1x1x32\n  ]\n}");
         var concat = T.Last(n);
-        Assert.Equal(LayerKind.Concat, concat.Kind);
+        Assert.Equal(MergeOperation.Concat, concat.Merge().Operation);
         Assert.Equal(new[] { 224, 28, 28 }, Shape(concat.OutputShape));
         Assert.Equal(3, concat.Inputs.Count);
         Assert.Equal(new[] { 1, 5, 7 }, concat.Inputs.ToArray());
@@ -260,7 +260,7 @@ public class LanguageTests
     public void Add_sums_equal_shapes()
     {
         var n = T.Net("4x8x8", "add {\n  [conv 3x3x4 p1]\n  [conv 1x1x4]\n  []\n}");
-        Assert.Equal(LayerKind.Add, T.Last(n).Kind);
+        Assert.Equal(MergeOperation.Add, T.Last(n).Merge().Operation);
         Assert.Equal(new[] { 4, 8, 8 }, Shape(n.OutputShape));
         var bad = T.Single(T.Compile("network N\ninput 4x8x8\nadd {\n  [conv 3x3x4]\n  []\n}\n"), "CNN2010");
         Assert.Contains("branch 1 ends in 4x6x6, branch 2 ends in 4x8x8", bad.Message);
@@ -275,7 +275,7 @@ public class LanguageTests
         var next = T.Net("64x32x32", body + "\nshortcut { conv 1x1x128 s2 -> bn }\nrelu");
         Assert.Equal(same.Layers, next.Layers);
         Assert.Equal(new[] { 128, 16, 16 }, Shape(same.OutputShape));
-        var add = same.Layers.Single(l => l.Kind == LayerKind.Add);
+        var add = same.Layers.Single(l => l is MergeLayer { Operation: MergeOperation.Add });
         Assert.Equal("residual add", add.Definition);
         Assert.Equal(new[] { 4, 6 }, add.Inputs.ToArray());
         var identity = T.Net("4x8x8", "residual { conv 3x3x4 p1 }");
@@ -299,7 +299,7 @@ public class LanguageTests
         Assert.Equal(6 * (5 * 3 * 3 + 1), c2.ParameterCount);
         Assert.Equal(6L * 5 * 3 * 3 * 28 * 30, c2.Macs);
         Assert.Equal("6·(5·3·3+1)", c2.ParameterFormula);
-        var c3 = T.Last(T.Net("2x8x16x16", "conv 3x3x3x4"));
+        var c3 = T.Last(T.Net("2x8x16x16", "conv 3x3x3x4")).Conv();
         Assert.Equal(new[] { 4, 6, 14, 14 }, Shape(c3.OutputShape));
         Assert.Equal(4 * (27 * 2 + 1), c3.ParameterCount);
         Assert.Equal(new[] { 4, 2, 3, 3, 3 }, c3.Parameters[0].Shape.ToArray());
@@ -308,9 +308,9 @@ public class LanguageTests
     [Fact]
     public void Short_and_long_option_forms_are_equivalent()
     {
-        var shortForm = T.Last(T.Net("3x32x32", "conv 3x3x8 s2 p1x2 d2 g1"));
-        var longForm = T.Last(T.Net("3x32x32", "conv 3x3x8 stride=2 pad=1x2 dilation=2 groups=1"));
-        var padding = T.Last(T.Net("3x32x32", "conv 3x3x8 stride=2 padding=1x2 d=2 g=1"));
+        var shortForm = T.Last(T.Net("3x32x32", "conv 3x3x8 s2 p1x2 d2 g1")).Conv();
+        var longForm = T.Last(T.Net("3x32x32", "conv 3x3x8 stride=2 pad=1x2 dilation=2 groups=1")).Conv();
+        var padding = T.Last(T.Net("3x32x32", "conv 3x3x8 stride=2 padding=1x2 d=2 g=1")).Conv();
         Assert.Equal(shortForm, longForm);
         Assert.Equal(shortForm, padding);
         // H: floor((32+2−2·2−1)/2)+1 = 15; W: floor((32+4−5)/2)+1 = 16
@@ -319,7 +319,7 @@ public class LanguageTests
         Assert.Equal(new[] { 2, 2 }, shortForm.Stride.ToArray());
         Assert.Equal(new[] { 2, 2 }, shortForm.Dilation.ToArray());
         Assert.Equal("conv 3x3x8 s2 p1x2 d2", shortForm.Definition);
-        var perDim = T.Last(T.Net("3x32x32", "conv 3x3x8 s1x2"));
+        var perDim = T.Last(T.Net("3x32x32", "conv 3x3x8 s1x2")).Conv();
         Assert.Equal(new[] { 8, 30, 15 }, Shape(perDim.OutputShape));
     }
 
@@ -327,22 +327,22 @@ public class LanguageTests
     public void Same_padding_puts_the_odd_pixel_after()
     {
         // 7, k3, s2: out ceil(7/2) = 4; total (4−1)·2 + 3 − 7 = 2 → 1/1
-        var a = T.Last(T.Net("1x7x7", "conv 3x3x1 s2 same"));
+        var a = T.Last(T.Net("1x7x7", "conv 3x3x1 s2 same")).Conv();
         Assert.Equal(new[] { 1, 4, 4 }, Shape(a.OutputShape));
         Assert.Equal("1,1/1,1", Pads(a));
         // 8, k3, s2: out 4; total 3·2 + 3 − 8 = 1 → 0 before, 1 after
-        var b = T.Last(T.Net("1x8x8", "conv 3x3x1 s2 same"));
+        var b = T.Last(T.Net("1x8x8", "conv 3x3x1 s2 same")).Conv();
         Assert.Equal(new[] { 1, 4, 4 }, Shape(b.OutputShape));
         Assert.Equal("0,0/1,1", Pads(b));
         // 7, k4, s1: out 7; total 3 → 1 before, 2 after; 9x7, k2 s2: out 5x4; totals 1 and 1 → 0/1
-        var c = T.Last(T.Net("1x7x7", "conv 4x4x1 same"));
+        var c = T.Last(T.Net("1x7x7", "conv 4x4x1 same")).Conv();
         Assert.Equal("1,1/2,2", Pads(c));
         Assert.Equal(new[] { 1, 7, 7 }, Shape(c.OutputShape));
-        var d = T.Last(T.Net("1x9x7", "conv 2x2x1 s2 same"));
+        var d = T.Last(T.Net("1x9x7", "conv 2x2x1 s2 same")).Conv();
         Assert.Equal(new[] { 1, 5, 4 }, Shape(d.OutputShape));
         Assert.Equal("0,0/1,1", Pads(d));
         // with dilation 2 the window spans 5: total 4 → 2/2
-        var e = T.Last(T.Net("1x8x8", "conv 3x3x1 d2 same"));
+        var e = T.Last(T.Net("1x8x8", "conv 3x3x1 d2 same")).Conv();
         Assert.Equal(new[] { 1, 8, 8 }, Shape(e.OutputShape));
         Assert.Equal(new[] { 2, 2 }, e.PadBefore.ToArray());
     }
@@ -350,12 +350,12 @@ public class LanguageTests
     [Fact]
     public void Full_and_valid_padding()
     {
-        var full = T.Last(T.Net("1x8x8", "conv 3x3x1 full"));
+        var full = T.Last(T.Net("1x8x8", "conv 3x3x1 full")).Conv();
         Assert.Equal(new[] { 1, 10, 10 }, Shape(full.OutputShape));
         Assert.Equal(new[] { 2, 2 }, full.PadBefore.ToArray());
-        var fullDilated = T.Last(T.Net("1x8x8", "conv 3x3x1 full d2"));
+        var fullDilated = T.Last(T.Net("1x8x8", "conv 3x3x1 full d2")).Conv();
         Assert.Equal(new[] { 1, 12, 12 }, Shape(fullDilated.OutputShape));
-        var valid = T.Last(T.Net("1x8x8", "conv 3x3x1 valid"));
+        var valid = T.Last(T.Net("1x8x8", "conv 3x3x1 valid")).Conv();
         Assert.Equal(new[] { 1, 6, 6 }, Shape(valid.OutputShape));
         var conflict = T.Single(T.Compile("network N\ninput 1x8x8\nconv 3x3x1 p1 same\n"), "CNN1008");
         Assert.Contains("`same` conflicts with `p1`", conflict.Message);
@@ -365,11 +365,11 @@ public class LanguageTests
     [Fact]
     public void Padding_modes()
     {
-        Assert.Equal(PaddingMode.Zeros, T.Last(T.Net("1x8x8", "conv 3x3x1 p1")).PaddingMode);
-        Assert.Equal(PaddingMode.Zeros, T.Last(T.Net("1x8x8", "conv 3x3x1 p1 zeros")).PaddingMode);
-        Assert.Equal(PaddingMode.Reflect, T.Last(T.Net("1x8x8", "conv 3x3x1 p1 reflect")).PaddingMode);
-        Assert.Equal(PaddingMode.Replicate, T.Last(T.Net("1x8x8", "conv 3x3x1 p1 replicate")).PaddingMode);
-        var circular = T.Last(T.Net("1x8x8", "conv 3x3x1 same circular"));
+        Assert.Equal(PaddingMode.Zeros, T.Last(T.Net("1x8x8", "conv 3x3x1 p1")).Conv().PaddingMode);
+        Assert.Equal(PaddingMode.Zeros, T.Last(T.Net("1x8x8", "conv 3x3x1 p1 zeros")).Conv().PaddingMode);
+        Assert.Equal(PaddingMode.Reflect, T.Last(T.Net("1x8x8", "conv 3x3x1 p1 reflect")).Conv().PaddingMode);
+        Assert.Equal(PaddingMode.Replicate, T.Last(T.Net("1x8x8", "conv 3x3x1 p1 replicate")).Conv().PaddingMode);
+        var circular = T.Last(T.Net("1x8x8", "conv 3x3x1 same circular")).Conv();
         Assert.Equal(PaddingMode.Circular, circular.PaddingMode);
         Assert.Equal("conv 3x3x1 same circular", circular.Definition);
         var tooMuch = T.Single(T.Compile("network N\ninput 1x3x3\nconv 3x3x1 p3 reflect\n"), "CNN2019");
@@ -380,20 +380,20 @@ public class LanguageTests
     [Fact]
     public void Groups_nobias_and_depthwise()
     {
-        var g = T.Last(T.Net("4x8x8", "conv 3x3x8 g2"));
+        var g = T.Last(T.Net("4x8x8", "conv 3x3x8 g2")).Conv();
         Assert.Equal(8 * (9 * 2 + 1), g.ParameterCount);
         Assert.Equal(new[] { 8, 2, 3, 3 }, g.Parameters[0].Shape.ToArray());
         Assert.Equal(2, g.Groups);
-        var nb = T.Last(T.Net("4x8x8", "conv 3x3x8 nobias"));
+        var nb = T.Last(T.Net("4x8x8", "conv 3x3x8 nobias")).Conv();
         Assert.Equal(8 * 9 * 4, nb.ParameterCount);
         Assert.False(nb.HasBias);
         Assert.Single(nb.Parameters);
         Assert.Equal("8·3·3·4", nb.ParameterFormula);
-        var dw = T.Last(T.Net("4x8x8", "dwconv 3x3"));
+        var dw = T.Last(T.Net("4x8x8", "dwconv 3x3")).Conv();
         Assert.Equal(new[] { 4, 6, 6 }, Shape(dw.OutputShape));
         Assert.Equal(4 * 9 + 4, dw.ParameterCount);
         Assert.Equal(4, dw.Groups);
-        var dw2 = T.Last(T.Net("4x8x8", "dwconv 3x3x2 p1 nobias"));
+        var dw2 = T.Last(T.Net("4x8x8", "dwconv 3x3x2 p1 nobias")).Conv();
         Assert.Equal(new[] { 8, 8, 8 }, Shape(dw2.OutputShape));
         Assert.Equal(8 * 9, dw2.ParameterCount);
         Assert.Equal(8L * 9 * 64, dw2.Macs);
@@ -409,15 +409,15 @@ public class LanguageTests
         Assert.Equal(new[] { 4, 3, 3 }, Shape(T.Last(T.Net("4x8x8", "avgpool 3 s2")).OutputShape));
         Assert.Equal(new[] { 4, 4, 2 }, Shape(T.Last(T.Net("4x8x8", "maxpool 2x4")).OutputShape));
         Assert.Equal(new[] { 4, 4, 4 }, Shape(T.Last(T.Net("4x7x7", "maxpool 3 s2 p1")).OutputShape));
-        var ceil = T.Last(T.Net("4x5x5", "maxpool 2 ceil"));
+        var ceil = T.Last(T.Net("4x5x5", "maxpool 2 ceil")).Pool();
         Assert.Equal(new[] { 4, 3, 3 }, Shape(ceil.OutputShape));
         Assert.True(ceil.CeilMode);
         // PyTorch drops a last window that would start in the right padding: 6, k2, s2, p1, ceil → 4, not 5
-        Assert.Equal(new[] { 1, 4 }, Shape(T.Last(T.Net("1x6", "maxpool 2 s2 p1 ceil")).OutputShape));
-        var lp = T.Last(T.Net("4x8x8", "lppool 2 norm=3"));
+        Assert.Equal(new[] { 1, 4 }, Shape(T.Last(T.Net("1x6", "maxpool 2 s2 p1 ceil")).Pool().OutputShape));
+        var lp = T.Last(T.Net("4x8x8", "lppool 2 norm=3")).Pool();
         Assert.Equal(3, lp.Norm);
         Assert.Equal(new[] { 4, 4, 4 }, Shape(lp.OutputShape));
-        Assert.Equal(2, T.Last(T.Net("4x8x8", "lppool 2")).Norm);
+        Assert.Equal(2, T.Last(T.Net("4x8x8", "lppool 2")).Pool().Norm);
         Assert.Equal(new[] { 4, 7, 7 }, Shape(T.Last(T.Net("4x32x32", "adaptiveavgpool 7x7")).OutputShape));
         Assert.Equal(new[] { 4, 1, 1 }, Shape(T.Last(T.Net("4x32x32", "adaptivemaxpool 1")).OutputShape));
         Assert.Equal(new[] { 4 }, Shape(T.Last(T.Net("4x32x32", "globalavgpool")).OutputShape));
@@ -437,14 +437,14 @@ public class LanguageTests
             Assert.Equal(0, layer.Macs);
         }
         Assert.Equal(new[] { 10 }, Shape(T.Last(T.Net("10", "softmax")).OutputShape));
-        Assert.Equal(0.01, T.Last(T.Net("4", "leakyrelu")).Alpha);
-        Assert.Equal(1.0, T.Last(T.Net("4", "elu")).Alpha);
-        Assert.Equal(0.5, T.Last(T.Net("4", "dropout")).Alpha);
-        Assert.Equal(0.3, T.Last(T.Net("4", "dropout 0.3")).Alpha);
-        Assert.Equal(0.3, T.Last(T.Net("4", "dropout rate=0.3")).Alpha);
-        Assert.Equal(0.2, T.Last(T.Net("4", "leakyrelu slope=0.2")).Alpha);
+        Assert.Equal(0.01, T.Last(T.Net("4", "leakyrelu")).Act().Alpha);
+        Assert.Equal(1.0, T.Last(T.Net("4", "elu")).Act().Alpha);
+        Assert.Equal(0.5, T.Last(T.Net("4", "dropout")).Drop().Rate);
+        Assert.Equal(0.3, T.Last(T.Net("4", "dropout 0.3")).Drop().Rate);
+        Assert.Equal(0.3, T.Last(T.Net("4", "dropout rate=0.3")).Drop().Rate);
+        Assert.Equal(0.2, T.Last(T.Net("4", "leakyrelu slope=0.2")).Act().Alpha);
         Assert.Contains(T.Compile("network N\ninput 4\ndropout 1\n").Diagnostics, d => d.Id == "CNN1004");
-        var bn = T.Last(T.Net("4x8x8", "batchnorm"));
+        var bn = T.Last(T.Net("4x8x8", "batchnorm")).Bn();
         Assert.Equal(1e-5, bn.Epsilon);
         Assert.Equal(0.1, bn.Momentum);
         Assert.Equal("2·4", bn.ParameterFormula);
@@ -473,8 +473,8 @@ public class LanguageTests
     {
         var r = T.Compile("block a {\n  relu\n}\nnetwork One\ninput 4\na\nblock b {\n  tanh\n}\nnetwork Two in X\ninput 2x8\nb -> a\n");
         Assert.False(r.HasErrors);
-        Assert.Equal(new[] { "One", "Two" }, r.Networks.Select(n => n.Name));
-        Assert.Equal(new[] { "b1.tanh1", "a1.relu1" }, Names(r.Networks[1]));
+        Assert.Equal(new[] { "One", "Two" }, r.Models().Select(n => n.Name));
+        Assert.Equal(new[] { "b1.tanh1", "a1.relu1" }, Names(r.Models()[1]));
         Assert.Equal(2, r.Diagnostics.Count(d => d.Id == "CNN4002"));
     }
 
@@ -490,7 +490,7 @@ public class LanguageTests
         var r = T.Compile(Budget("budget params 61705 macs 0.4M"));
         Assert.Contains("by 1", T.Single(r, "CNN2013").Message);
         Assert.Contains("416,520 multiply-adds per example, over its budget of 0.4M (400,000) by 16,520", T.Single(r, "CNN2014").Message);
-        Assert.Empty(r.Networks);
+        Assert.Empty(r.Models());
         var unknown = T.Single(T.Compile(Budget("budget parms 100k")), "CNN1003");
         Assert.Contains("did you mean `params`?", unknown.Message);
         Assert.Contains(T.Compile(Budget("budget params 100q")).Diagnostics, d => d.Id == "CNN1004");
@@ -506,9 +506,9 @@ public class LanguageTests
         // training keeps the input and every stored output: conv1 → relu → maxpool stores only the pooled
         // 6x14x14, conv2's chain only 16x5x5, a dense layer and its relu one tensor: the generated
         // model's training arena (ActivationElements) is exactly this
-        Assert.Equal(784 + 1176 + 400 + 400 + 120 + 84 + 10, n.TrainingActivationElements);
-        // peak: the input with conv1's pooled output (784 + 1176), then pool1's with conv2's (1176 + 400)
-        Assert.Equal(784 + 1176, n.PeakActivationElements);
+        Assert.Equal(784 + 1176 + 400 + 400 + 120 + 84 + 10, n.Plan.Training.Elements);
+        // inference: the input with conv1's pooled output (784 + 1176), then pool1's with conv2's (1176 + 400)
+        Assert.Equal(784 + 1176, n.Plan.Inference.Elements);
     }
 
     // ---- syntax tree ----------------------------------------------------------------------------
@@ -547,6 +547,6 @@ public class LanguageTests
     {
         var r = T.Compile("network N\ninput 1x8x8\nconv 3x 3x8\n");
         Assert.True(r.HasErrors);
-        Assert.Empty(r.Networks);
+        Assert.Empty(r.Models());
     }
 }

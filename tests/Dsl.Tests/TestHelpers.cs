@@ -1,6 +1,7 @@
 using CnnDsl.Dsl;
 using CnnDsl.Dsl.Diagnostics;
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
 
 namespace CnnDsl.Dsl.Tests;
 
@@ -23,7 +24,10 @@ internal static class T
     public static CompilationResult CompileExample(string name) => CnnCompiler.Compile(name, File.ReadAllText(ExamplePath(name)));
 
     /// <summary>Compiles and returns the only network, failing with all errors listed when there is none.</summary>
-    public static NetworkModel Network(string text)
+    public static NetworkModel Network(string text) => Planned(text).Network;
+
+    /// <summary>The only network with its plan.</summary>
+    public static PlannedNetwork Planned(string text)
     {
         var result = Compile(text);
         var errors = result.Diagnostics.Where(d => d.Severity != CnnSeverity.Info).Select(d => d.Format("test.cnn")).ToList();
@@ -35,7 +39,22 @@ internal static class T
     /// <summary>A network body after a standard header.</summary>
     public static NetworkModel Net(string input, string body) => Network($"network N\ninput {input}\n{body}\n");
 
+    /// <summary>A network body after a standard header, with its plan.</summary>
+    public static PlannedNetwork PlannedNet(string input, string body) => Planned($"network N\ninput {input}\n{body}\n");
+
+    /// <summary>The checked networks of a result, without their plans.</summary>
+    public static IReadOnlyList<NetworkModel> Models(this CompilationResult result) => result.Networks.Select(n => n.Network).ToList();
+
     public static LayerModel Last(NetworkModel n) => n.Layers[n.Layers.Count - 1];
+
+    // The layer records by family, asserting the family.
+    public static ConvolutionLayer Conv(this LayerModel l) => Assert.IsType<ConvolutionLayer>(l);
+    public static PoolingLayer Pool(this LayerModel l) => Assert.IsType<PoolingLayer>(l);
+    public static ActivationLayer Act(this LayerModel l) => Assert.IsType<ActivationLayer>(l);
+    public static DropoutLayer Drop(this LayerModel l) => Assert.IsType<DropoutLayer>(l);
+    public static BatchNormLayer Bn(this LayerModel l) => Assert.IsType<BatchNormLayer>(l);
+    public static DenseLayer Dense(this LayerModel l) => Assert.IsType<DenseLayer>(l);
+    public static MergeLayer Merge(this LayerModel l) => Assert.IsType<MergeLayer>(l);
 
     public static IEnumerable<CnnDiagnostic> Problems(this CompilationResult r) => r.Diagnostics.Where(d => d.Severity != CnnSeverity.Info);
 

@@ -1,4 +1,5 @@
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
 using CnnDsl.Generator.Emit;
 using CnnDsl.Generator.Model;
 
@@ -9,7 +10,7 @@ namespace CnnDsl.Generator.Tests;
 /// <summary>The contract emitter on hand-built models (independent of the Dsl's checker).</summary>
 public class ContractEmitterTests
 {
-    private static NetworkModel Model(string name = "LeNet5", string? ns = null, string summary = "Layer  Output  Params\nconv1  6x28x28  156") => new()
+    private static PlannedNetwork Model(string name = "LeNet5", string? ns = null, string summary = "Layer  Output  Params\nconv1  6x28x28  156") => new(new NetworkModel
     {
         Name = name,
         Namespace = ns,
@@ -18,8 +19,7 @@ public class ContractEmitterTests
         OutputShape = TensorShape.Of(10),
         ParameterCount = 61706,
         Macs = 416520,
-        Summary = summary,
-    };
+    }, new NetworkPlan(), summary);
 
     private const string Probe = """
         public static class Probe

@@ -111,7 +111,7 @@ public class PipelineTests
     {
         var generator = new CnnGenerator(ImmutableArray.Create(
             new ModelEmitter("", ContractEmitter.Emit),
-            new ModelEmitter("Boom", (n, _) => n.Name == "Broken" ? throw new InvalidOperationException("boom") : "// fine\n")));
+            new ModelEmitter("Boom", (n, _) => n.Network.Name == "Broken" ? throw new InvalidOperationException("boom") : "// fine\n")));
         var files = new AdditionalText[]
         {
             new CnnText("/p/lenet.cnn", Harness.LeNet5),

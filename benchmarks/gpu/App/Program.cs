@@ -24,10 +24,10 @@ static int Check(GpuDevice device)
     {
         const int batch = 8;
         var cpu = (IModel)Activator.CreateInstance(type, 7)!;
-        var plan = (GpuPlan)type.GetProperty("GpuPlan", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
         var sw = Stopwatch.StartNew();
-        using var gpu = new GpuNetwork(device, plan);
-        gpu.Warmup();
+        // ToDevice loads and specializes every kernel (a warm-up pass), then uploads the weights
+        using var model = (GpuModel)type.GetMethod("ToDevice")!.Invoke((IModel)Activator.CreateInstance(type, 7)!, new object[] { device })!;
+        var gpu = model.Network;
         long compileMs = sw.ElapsedMilliseconds;
         gpu.CopyParametersFrom(Flatten(cpu.Parameters.Select(p => (float[])p.Value.ToArray())), Flatten(cpu.State.Select(s => s.Value.ToArray())));
         var rng = new Random(3);
@@ -41,7 +41,7 @@ static int Check(GpuDevice device)
         double forward = Rel(yc, yg);
         float lc = cpu.TrainStep(x, labels, batch, new Sgd(0f));
         float lg = gpu.ComputeGradients(x, labels, batch);
-        var grads = new float[plan.ParameterElements];
+        var grads = new float[gpu.Layout.ParameterElements];
         gpu.CopyGradientsTo(grads);
         double grad = 0;
         int offset = 0;
@@ -108,7 +108,7 @@ static void Bench1(GpuDevice device, int steps, string name, Func<IModel> create
             trainerTimes[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
         Array.Sort(trainerTimes);
-        Console.WriteLine($"cnndsl-gpu {name} batch {batch} (Trainer-style, + LastOutput download): median {trainerTimes[steps / 2]:F3} ms/step, {batch / trainerTimes[steps / 2] * 1000:F0} images/s; fused activations {gpu.Network.FusedActivations}");
+        Console.WriteLine($"cnndsl-gpu {name} batch {batch} (Trainer-style, + LastOutput download): median {trainerTimes[steps / 2]:F3} ms/step, {batch / trainerTimes[steps / 2] * 1000:F0} images/s");
 
         // the generated CPU path on the same machine, for scale
         var cpuModel = create();

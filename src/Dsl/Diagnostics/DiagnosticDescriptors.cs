@@ -60,6 +60,7 @@ public static class DiagnosticDescriptors
     // CNN4xxx — information
     public static readonly DiagnosticDescriptor LayerInfo = new("CNN4001", CnnSeverity.Info, "Layer summary");
     public static readonly DiagnosticDescriptor NetworkInfo = new("CNN4002", CnnSeverity.Info, "Network summary");
+    public static readonly DiagnosticDescriptor PlanNote = new("CNN4003", CnnSeverity.Info, "Fusion or fast path declined");
 
     // CNN9xxx — the compiler itself (reported instead of crashing the build)
     public static readonly DiagnosticDescriptor InternalError = new("CNN9001", CnnSeverity.Error, "Internal compiler error");
@@ -73,6 +74,6 @@ public static class DiagnosticDescriptors
         ParameterBudgetExceeded, MacBudgetExceeded, BadInput, NeedsSpatialInput, ShapeTooLarge, ChannelsDoNotDivide,
         BadPadding, MisplacedStatement, EmptyNetwork, UnknownName,
         StrideDropsInput, ActivationAfterSoftmax, SoftmaxNotLast, HugeLayer,
-        LayerInfo, NetworkInfo, InternalError,
+        LayerInfo, NetworkInfo, PlanNote, InternalError,
     };
 }

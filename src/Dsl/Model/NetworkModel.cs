@@ -19,15 +19,4 @@ public sealed record NetworkModel
 
     public long ParameterCount { get; init; }
     public long Macs { get; init; }
-
-    /// <summary>Largest set of activations alive at once during inference, elements per example (tensors
-    /// inside a fused chain of the execution plan are never stored, so they do not count).</summary>
-    public long PeakActivationElements { get; init; }
-
-    /// <summary>The activations a training step keeps for backward, elements per example: the generated
-    /// CPU model's training arena (a fused chain keeps only its last tensor).</summary>
-    public long TrainingActivationElements { get; init; }
-
-    /// <summary>A torchinfo-like table of the layers with totals and counting conventions.</summary>
-    public string Summary { get; init; } = "";
 }

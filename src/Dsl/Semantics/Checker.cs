@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using CnnDsl.Dsl.Diagnostics;
+using CnnDsl.Dsl.Families;
 using CnnDsl.Dsl.Model;
-using CnnDsl.Dsl.Planning;
 using CnnDsl.Dsl.Syntax;
 using CnnDsl.Dsl.Text;
 
@@ -27,7 +27,6 @@ internal sealed class Checker
     private readonly FileSyntax _file;
     private readonly List<CnnDiagnostic> _diagnostics;
     private readonly Evaluator _evaluator;
-    private readonly LayerFactory _factory;
     private readonly Dictionary<string, BlockSyntax> _blocks = new();
     private readonly HashSet<object> _brokenDeclarations = new();
 
@@ -38,10 +37,13 @@ internal sealed class Checker
         _file = file;
         _diagnostics = diagnostics;
         _evaluator = new Evaluator(diagnostics);
-        _factory = new LayerFactory(diagnostics, _evaluator);
     }
 
-    public List<NetworkModel> Check()
+    /// <summary>A network that elaborated: its model, where its name and layers are written, and whether it
+    /// is free of errors (only those become classes; the others still get their info diagnostics).</summary>
+    public sealed record CheckedNetwork(NetworkModel Network, SourceSpan NameSpan, IReadOnlyList<SourceSpan> LayerSpans, bool Accepted);
+
+    public List<CheckedNetwork> Check()
     {
         // Syntax errors were reported by the parser; the recovered tree may lack the broken line, so a
         // network with one in its text (or in a block it uses) must not become a model that
@@ -70,7 +72,7 @@ internal sealed class Checker
         {
             if (_blocks.TryGetValue(block.Name, out var earlier))
                 Report(DiagnosticDescriptors.DuplicateNetworkName, block.NameSpan, $"block `{block.Name}` is already defined on line {earlier.NameSpan.StartLine + 1}");
-            else if (LayerCatalog.TryGet(block.Name, out _))
+            else if (LayerFamilies.TryGet(block.Name, out _))
                 Report(DiagnosticDescriptors.DuplicateNetworkName, block.NameSpan, $"block `{block.Name}` has the name of a layer; choose another name");
             else
                 _blocks[block.Name] = block;
@@ -80,7 +82,7 @@ internal sealed class Checker
                     Report(DiagnosticDescriptors.DuplicateNetworkName, parameter.Span, $"parameter `{parameter.Name}` of block `{block.Name}` is declared twice");
         }
 
-        var networks = new List<NetworkModel>();
+        var networks = new List<CheckedNetwork>();
         var names = new Dictionary<string, NetworkSyntax>(StringComparer.Ordinal);
         foreach (var network in _file.Networks)
         {
@@ -96,7 +98,7 @@ internal sealed class Checker
             bool broken = _brokenDeclarations.Contains(network) || elaboration.UsesBrokenBlock;
             bool failed = false;
             for (int i = diagnosticsBefore; i < _diagnostics.Count; i++) failed |= _diagnostics[i].IsError;
-            if (model != null && !broken && !failed) networks.Add(model);
+            if (model != null) networks.Add(new CheckedNetwork(model, network.NameSpan, elaboration.LayerSpans, !broken && !failed));
         }
         return networks;
     }
@@ -115,7 +117,7 @@ internal sealed class Checker
 
     private sealed class Draft
     {
-        public LayerModel Model = new();
+        public LayerModel Model = null!;
         public SourceSpan Span;
         public string? Label;
         public SourceSpan LabelSpan;
@@ -136,6 +138,9 @@ internal sealed class Checker
 
         /// <summary>True when an expanded block had a syntax error in its text.</summary>
         public bool UsesBrokenBlock { get; private set; }
+
+        /// <summary>Where each layer of the model is written.</summary>
+        public IReadOnlyList<SourceSpan> LayerSpans => _drafts.Select(d => d.Span).ToList();
 
         public NetworkElaboration(Checker checker, NetworkSyntax network)
         {
@@ -252,15 +257,15 @@ internal sealed class Checker
                 switch (elements[i])
                 {
                     case LayerSyntax layer:
-                        if (LayerCatalog.TryGet(layer.Keyword, out var info))
+                        if (LayerFamilies.TryGet(layer.Keyword, out var info))
                         {
                             foreach (var option in layer.Options)
-                                if (Array.IndexOf(info.Options, option.Name) < 0)
+                                if (info.FindOption(option.Name) == null)
                                     _checker._diagnostics.Add(DiagnosticDescriptors.UnknownOption.Create(option.NameSpan, LayerOptions.UnknownOptionMessage(info, option.Name)));
                         }
                         else if (!_checker._blocks.ContainsKey(layer.Keyword))
                         {
-                            var candidates = LayerCatalog.Keywords.Concat(_checker._blocks.Keys).Concat(LayerCatalog.StructureKeywords);
+                            var candidates = LayerFamilies.Keywords.Concat(_checker._blocks.Keys).Concat(LayerFamilies.StructureKeywords);
                             _checker.Report(DiagnosticDescriptors.UnknownLayer, layer.KeywordSpan,
                                 $"unknown layer `{layer.Keyword}`{Suggestions.DidYouMean(layer.Keyword, candidates)}");
                         }
@@ -287,7 +292,7 @@ internal sealed class Checker
 
         private Node? WalkLayer(LayerSyntax layer, IReadOnlyDictionary<string, long> env, Node current, Scope scope)
         {
-            if (!LayerCatalog.TryGet(layer.Keyword, out var info))
+            if (!LayerFamilies.TryGet(layer.Keyword, out var info))
             {
                 if (_checker._blocks.ContainsKey(layer.Keyword) && layer.Argument == null && layer.Options.Count == 0)
                     return Expand(layer.Keyword, layer.KeywordSpan, Array.Empty<DimsSyntax>(), env, current, scope, layer.Span, layer.Label);
@@ -296,12 +301,12 @@ internal sealed class Checker
                     _checker.Report(DiagnosticDescriptors.BadArgument, layer.Span, $"`{layer.Keyword}` is a block: pass its arguments in parentheses, e.g. `{layer.Keyword}(64)`");
                     return null;
                 }
-                var candidates = LayerCatalog.Keywords.Concat(_checker._blocks.Keys).Concat(LayerCatalog.StructureKeywords);
+                var candidates = LayerFamilies.Keywords.Concat(_checker._blocks.Keys).Concat(LayerFamilies.StructureKeywords);
                 _checker.Report(DiagnosticDescriptors.UnknownLayer, layer.KeywordSpan,
                     $"unknown layer `{layer.Keyword}`{Suggestions.DidYouMean(layer.Keyword, candidates)}");
                 return null;
             }
-            var model = _checker._factory.Build(layer, info, env, current.Shape, current.Origin);
+            var model = LayerBuilder.Build(layer, info, env, current.Shape, current.Origin, _checker._evaluator, _checker._diagnostics);
             if (model == null) return null;
             return Add(model with { Inputs = EquatableArray.From(current.Index) }, layer.Span, layer.Label == null ? null : scope.Prefix + layer.Label + scope.Suffix, layer.LabelSpan, scope.Prefix,
                 $"after `{model.Definition}` on line {layer.Span.StartLine + 1}");
@@ -324,10 +329,10 @@ internal sealed class Checker
         {
             if (!_checker._blocks.TryGetValue(name, out var block))
             {
-                string message = LayerCatalog.TryGet(name, out _)
+                string message = LayerFamilies.TryGet(name, out _)
                     ? $"`{name}` is a layer, not a block: write `{name} …` without parentheses"
-                    : $"unknown block `{name}`{Suggestions.DidYouMean(name, _checker._blocks.Keys.Concat(LayerCatalog.Keywords))}";
-                _checker.Report(LayerCatalog.TryGet(name, out _) ? DiagnosticDescriptors.BadArgument : DiagnosticDescriptors.UnknownBlock, nameSpan, message);
+                    : $"unknown block `{name}`{Suggestions.DidYouMean(name, _checker._blocks.Keys.Concat(LayerFamilies.Keywords))}";
+                _checker.Report(LayerFamilies.TryGet(name, out _) ? DiagnosticDescriptors.BadArgument : DiagnosticDescriptors.UnknownBlock, nameSpan, message);
                 return null;
             }
             if (_checker._brokenDeclarations.Contains(block)) UsesBrokenBlock = true;
@@ -426,52 +431,11 @@ internal sealed class Checker
                 ends.Add(end.Value);
             }
             string keyword = merge.Kind == MergeKind.Concat ? "concat" : "add";
-            TensorShape output;
-            if (merge.Kind == MergeKind.Concat)
-            {
-                var first = ends[0].Shape;
-                for (int b = 1; b < ends.Count; b++)
-                {
-                    var shape = ends[b].Shape;
-                    if (shape.Rank != first.Rank || !shape.Dimensions.Skip(1).SequenceEqual(first.Dimensions.Skip(1)))
-                    {
-                        string describe = string.Join(", ", ends.Select((e, i) => $"branch {i + 1} ends in {e.Shape}"));
-                        _checker.Report(DiagnosticDescriptors.ConcatMismatch, merge.KeywordSpan,
-                            $"concat joins along channels, so every branch must end with the same {(first.IsFlat ? "rank" : "spatial size")}: {describe}");
-                        return null;
-                    }
-                }
-                var dims = first.Dimensions.ToArray();
-                long channels = ends.Sum(e => (long)e.Shape.Channels);
-                if (channels * first.SpatialSize > int.MaxValue)
-                {
-                    _checker.Report(DiagnosticDescriptors.ShapeTooLarge, merge.KeywordSpan, "concat makes a tensor that is too large");
-                    return null;
-                }
-                dims[0] = (int)channels;
-                output = TensorShape.Of(dims);
-            }
-            else
-            {
-                output = ends[0].Shape;
-                for (int b = 1; b < ends.Count; b++)
-                {
-                    if (ends[b].Shape != output)
-                    {
-                        string describe = string.Join(", ", ends.Select((e, i) => $"branch {i + 1} ends in {e.Shape}"));
-                        _checker.Report(DiagnosticDescriptors.AddMismatch, merge.KeywordSpan, $"add needs every branch to end in the same shape: {describe}");
-                        return null;
-                    }
-                }
-            }
-            var model = new LayerModel
-            {
-                Kind = merge.Kind == MergeKind.Concat ? LayerKind.Concat : LayerKind.Add,
-                Definition = $"{keyword} of {ends.Count} branches",
-                Inputs = ends.Select(e => e.Index).ToEquatableArray(),
-                InputShape = ends[0].Shape,
-                OutputShape = output,
-            };
+            var branchEnds = ends.Select(e => new MergeFamily.End(e.Index, e.Shape)).ToList();
+            var model = merge.Kind == MergeKind.Concat
+                ? MergeFamily.Concat(branchEnds, merge.KeywordSpan, _checker._diagnostics)
+                : MergeFamily.Add(branchEnds, merge.KeywordSpan, _checker._diagnostics);
+            if (model == null) return null;
             return Add(model, merge.KeywordSpan, null, default, scope.Prefix, $"after the `{keyword}` on line {merge.Span.StartLine + 1}");
         }
 
@@ -485,43 +449,10 @@ internal sealed class Checker
             }
             Node? shortcut = residual.Shortcut == null || residual.Shortcut.Elements.Count == 0 ? current : Walk(residual.Shortcut.Elements, env, current, scope);
             if (shortcut == null) return null;
-            var bodyShape = body.Value.Shape;
-            var shortcutShape = shortcut.Value.Shape;
-            if (bodyShape != shortcutShape)
-            {
-                string message = residual.Shortcut == null
-                    ? $"residual body ends in {bodyShape} but its input is {shortcutShape}; add {SuggestShortcut(shortcutShape, bodyShape)}"
-                    : $"residual body ends in {bodyShape} but the shortcut ends in {shortcutShape}; they must match to be added";
-                _checker.Report(DiagnosticDescriptors.AddMismatch, residual.KeywordSpan, message);
-                return null;
-            }
-            var model = new LayerModel
-            {
-                Kind = LayerKind.Add,
-                Definition = residual.Shortcut == null ? "residual add (identity shortcut)" : "residual add",
-                Inputs = EquatableArray.From(body.Value.Index, shortcut.Value.Index),
-                InputShape = bodyShape,
-                OutputShape = bodyShape,
-            };
+            var model = MergeFamily.Residual(new MergeFamily.End(body.Value.Index, body.Value.Shape), new MergeFamily.End(shortcut.Value.Index, shortcut.Value.Shape),
+                residual.Shortcut != null, residual.KeywordSpan, _checker._diagnostics);
+            if (model == null) return null;
             return Add(model, residual.KeywordSpan, null, default, scope.Prefix, $"after the `residual` on line {residual.Span.StartLine + 1}");
-        }
-
-        private static string SuggestShortcut(TensorShape from, TensorShape to)
-        {
-            if (from.Rank == to.Rank && !from.IsFlat)
-            {
-                var strides = new List<int>();
-                for (int i = 0; i < from.SpatialRank; i++)
-                {
-                    int a = from.Spatial(i), b = to.Spatial(i);
-                    int s = b > 0 ? (a + b - 1) / b : 1;
-                    strides.Add(Math.Max(s, 1));
-                }
-                string kernel = string.Join("x", Enumerable.Repeat("1", from.SpatialRank));
-                string stride = strides.All(s => s == 1) ? "" : " s" + (strides.All(s => s == strides[0]) ? strides[0].ToString() : string.Join("x", strides));
-                return $"`shortcut {{ conv {kernel}x{to.Channels}{stride} }}`";
-            }
-            return "a `shortcut { … }` that produces " + to;
         }
 
         // ---- names, totals, summary -----------------------------------------------------
@@ -547,7 +478,7 @@ internal sealed class Checker
             foreach (var draft in _drafts.Where(d => d.Label == null))
             {
                 // Counted per block instance: `stage2.conv1`, `stage2.conv2`, then `stage3.conv1`.
-                string kind = draft.Prefix + LayerCatalog.KindName(draft.Model.Kind);
+                string kind = draft.Prefix + draft.Model.Keyword;
                 counters.TryGetValue(kind, out int n);
                 string name;
                 do { name = kind + (++n); } while (taken.ContainsKey(name));
@@ -573,23 +504,19 @@ internal sealed class Checker
             {
                 var draft = _drafts[i];
                 var m = draft.Model;
+                var fanInit = new ParameterInit(m.Parameters.Count > 0 && FeedsReluLike(i, consumers) ? InitKind.HeUniform : InitKind.GlorotUniform);
                 layers.Add(m with
                 {
                     Name = draft.Name,
                     PropertyName = properties[i],
-                    Parameters = m.Parameters.Select(p => p with { Name = draft.Name + "." + p.Name }).ToEquatableArray(),
+                    Parameters = m.Parameters.Select(p => p with { Name = draft.Name + "." + p.Name, Init = p.FanInitialized ? fanInit : p.Init }).ToEquatableArray(),
                     State = m.State.Select(s => s with { Name = draft.Name + "." + s.Name }).ToEquatableArray(),
-                    HeInitialization = m.Parameters.Count > 0 && FeedsReluLike(i, consumers),
                 });
             }
-
-            layers = ExecutionPlanner.Plan(layers);
 
             WarnAboutSoftmax(consumers);
             long parameters = layers.Sum(l => l.ParameterCount);
             long macs = layers.Sum(l => l.Macs);
-            var (peak, training) = ActivationMemory(inputShape, layers, inputConsumers, consumers);
-
             var network = new NetworkModel
             {
                 Name = _network.Name,
@@ -600,20 +527,13 @@ internal sealed class Checker
                 Layers = layers.ToEquatableArray(),
                 ParameterCount = parameters,
                 Macs = macs,
-                PeakActivationElements = peak,
-                TrainingActivationElements = training,
             };
-            network = network with { Summary = SummaryWriter.Write(network) };
-
             foreach (var layer in layers)
             {
-                var draft = _drafts[layer.Index];
                 if (layer.ParameterCount > 10_000_000)
-                    _checker.Report(DiagnosticDescriptors.HugeLayer, draft.Span,
+                    _checker.Report(DiagnosticDescriptors.HugeLayer, _drafts[layer.Index].Span,
                         $"{layer.Name} (`{layer.Definition}`) has {layer.ParameterCount:N0} parameters = {layer.ParameterFormula}, over 10M in one layer; consider pooling or a smaller layer before it");
-                _checker.Report(DiagnosticDescriptors.LayerInfo, draft.Span, SummaryWriter.LayerLine(layer));
             }
-            _checker.Report(DiagnosticDescriptors.NetworkInfo, _network.NameSpan, SummaryWriter.NetworkLine(network));
             CheckBudgets(budgets, parameters, macs);
             return network;
         }
@@ -625,21 +545,24 @@ internal sealed class Checker
             {
                 if (consumers[current].Count != 1) return false;
                 var next = _drafts[consumers[current][0]].Model;
-                if (LayerCatalog.IsReluLike(next.Kind)) return true;
-                if (next.Kind is not (LayerKind.BatchNorm or LayerKind.Dropout or LayerKind.Identity or LayerKind.MaxPool or LayerKind.AvgPool)) return false;
-                current = next.Index;
+                switch (next.Accept(ReluReach.Instance))
+                {
+                    case Reach.ReluLike: return true;
+                    case Reach.Stops: return false;
+                    case Reach.PassesThrough: current = next.Index; break;
+                }
             }
             return false;
         }
 
         private void WarnAboutSoftmax(List<int>[] consumers)
         {
-            foreach (var draft in _drafts.Where(d => d.Model.Kind == LayerKind.Softmax))
+            foreach (var draft in _drafts.Where(d => d.Model is SoftmaxLayer { Log: false }))
             {
                 foreach (int c in consumers[draft.Model.Index])
                 {
                     var consumer = _drafts[c];
-                    if (LayerCatalog.IsActivation(consumer.Model.Kind))
+                    if (consumer.Model is ActivationLayer or SoftmaxLayer)
                         _checker.Report(DiagnosticDescriptors.ActivationAfterSoftmax, consumer.Span,
                             $"`{consumer.Model.Definition}` right after `softmax` squashes probabilities; softmax is usually the last layer");
                     else
@@ -647,41 +570,6 @@ internal sealed class Checker
                             $"`softmax` is followed by `{consumer.Model.Definition}`; softmax is usually the last layer (training fuses it with the loss)");
                 }
             }
-        }
-
-        private static (long Peak, long Training) ActivationMemory(TensorShape input, List<LayerModel> layers, List<int> inputConsumers, List<int>[] consumers)
-        {
-            // A tensor lives from the layer that makes it to its last reader; the output lives to the end.
-            // Under the execution plan a fused chain (conv → relu → maxpool) stores only its last tensor,
-            // written when the chain's first layer runs; the tensors inside it are never stored.
-            var written = new long[layers.Count];
-            for (int i = 0; i < layers.Count; i++)
-                if (IsStored(layers, i)) written[layers[i].Plan.IsFused ? layers[i].Plan.FusedInto : i] += layers[i].OutputShape.ElementCount;
-            long current = input.ElementCount;
-            long peak = current;
-            long training = input.ElementCount;
-            var releaseAt = new List<long>[layers.Count];
-            for (int i = 0; i < layers.Count; i++) releaseAt[i] = new List<long>();
-            if (inputConsumers.Count > 0) releaseAt[inputConsumers.Max()].Add(input.ElementCount);
-            for (int i = 0; i < layers.Count; i++)
-            {
-                long size = IsStored(layers, i) ? layers[i].OutputShape.ElementCount : 0;
-                current += written[i];
-                training += written[i];
-                peak = Math.Max(peak, current);
-                if (consumers[i].Count > 0) releaseAt[consumers[i].Max()].Add(size);
-                foreach (long released in releaseAt[i]) current -= released;
-            }
-            return (peak, training);
-        }
-
-        // Whether a layer's output reaches memory: not for a layer whose kernel goes on to compute a
-        // fused relu or pooling, nor for a fused relu inside a chain that also pools.
-        private static bool IsStored(List<LayerModel> layers, int i)
-        {
-            var plan = layers[i].Plan;
-            if (plan.HasActivation || plan.HasPool) return false;
-            return !(plan.IsFused && layers[i].Kind != LayerKind.MaxPool && layers[plan.FusedInto].Plan.HasPool);
         }
 
         private void CheckBudgets(List<BudgetSyntax> budgets, long parameters, long macs)

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
 
 namespace CnnDsl.Dsl.Semantics;
 
@@ -13,19 +14,19 @@ internal static class SummaryWriter
     public const string Conventions =
         "Parameters are learned weights (batchnorm running statistics are buffers, not counted: PyTorch's convention). " +
         "MACs are weight multiply-accumulates of conv and dense layers per example; bias additions are not counted (torchvision's convention). " +
-        "Activation memory is float32 per example: the peak of tensors alive at once during inference, and the layer outputs a training step keeps for backward (a fused chain such as conv → relu → maxpool keeps only its last), as the generated CPU code stores them.";
+        "Activation memory is float32 per example, as the generated CPU code allocates it: the inference arena (a tensor's slot is reused once its last reader has run), and the layer outputs a training step keeps for backward (a fused chain such as conv → relu → maxpool keeps only its last).";
 
-    public static string LayerLine(LayerModel layer)
+    public static string LayerLine(LayerModel layer, LayerStep step)
     {
         string parameters = layer.ParameterCount == 0 ? "params 0" : $"params {N(layer.ParameterCount)} = {layer.ParameterFormula}";
-        return $"{layer.Name}  {layer.Definition}  -> {layer.OutputShape}  {parameters}  MACs {N(layer.Macs)}";
+        return $"{layer.Name}  {layer.Definition}  -> {layer.OutputShape}  {parameters}  MACs {N(layer.Macs)}  kernel {step.Description}";
     }
 
-    public static string NetworkLine(NetworkModel network) =>
+    public static string NetworkLine(NetworkModel network, NetworkPlan plan) =>
         $"{network.Name}  {N(network.ParameterCount)} parameters ({Bytes(network.ParameterCount * 4)})  {Macs(network.Macs)} MACs/example  " +
-        $"activations {Bytes(network.PeakActivationElements * 4)} peak (inference), {Bytes(network.TrainingActivationElements * 4)} (training) per example";
+        $"activations {Bytes(plan.Inference.Elements * 4L)} (inference), {Bytes(plan.Training.Elements * 4L)} (training) per example";
 
-    public static string Write(NetworkModel network)
+    public static string Write(NetworkModel network, NetworkPlan plan)
     {
         var rows = new List<string[]> { new[] { "Layer", "Definition", "Output shape", "Param #", "MACs", "Kernel" } };
         rows.Add(new[] { "input", "input " + network.InputShape, network.InputShape.ToString(), "", "", "" });
@@ -38,7 +39,7 @@ internal static class SummaryWriter
                 layer.OutputShape.ToString(),
                 layer.ParameterCount == 0 ? "" : N(layer.ParameterCount),
                 layer.Macs == 0 ? "" : N(layer.Macs),
-                layer.Plan.Description,
+                plan.Steps[layer.Index].Description,
             });
         }
         var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
@@ -57,8 +58,8 @@ internal static class SummaryWriter
         sb.Append(new string('=', total)).Append('\n');
         sb.Append("Total parameters: ").Append(N(network.ParameterCount)).Append(" (").Append(Bytes(network.ParameterCount * 4)).Append(" as float32)\n");
         sb.Append("MACs per example: ").Append(N(network.Macs)).Append(" (").Append(Macs(network.Macs)).Append(")\n");
-        sb.Append("Activation memory per example: ").Append(Bytes(network.PeakActivationElements * 4)).Append(" peak (inference), ")
-          .Append(Bytes(network.TrainingActivationElements * 4)).Append(" (training)\n");
+        sb.Append("Activation memory per example: ").Append(Bytes(plan.Inference.Elements * 4L)).Append(" (inference), ")
+          .Append(Bytes(plan.Training.Elements * 4L)).Append(" (training)\n");
         sb.Append("Input ").Append(network.InputShape).Append(" -> output ").Append(network.OutputShape).Append('\n');
         sb.Append(Conventions).Append('\n');
         return sb.ToString();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Linq;
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
 using CnnDsl.Generator.Model;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -13,19 +14,20 @@ namespace CnnDsl.Generator.Emit;
 /// </summary>
 internal static class ContractEmitter
 {
-    public static string Emit(NetworkModel network, GeneratorSettings settings)
+    public static string Emit(PlannedNetwork planned, GeneratorSettings settings)
     {
+        var network = planned.Network;
         var w = new CodeWriter();
         EmitHeader(w, network);
         string? ns = Names.Namespace(network, settings);
         if (ns is null)
         {
-            EmitClass(w, network);
+            EmitClass(w, network, planned.Summary);
         }
         else
         {
             w.WriteLine("namespace " + Names.Identifier(ns));
-            using (w.Block()) EmitClass(w, network);
+            using (w.Block()) EmitClass(w, network, planned.Summary);
         }
         return w.ToString();
     }
@@ -39,9 +41,9 @@ internal static class ContractEmitter
         w.WriteLine();
     }
 
-    private static void EmitClass(CodeWriter w, NetworkModel network)
+    private static void EmitClass(CodeWriter w, NetworkModel network, string summary)
     {
-        EmitClassDocumentation(w, network);
+        EmitClassDocumentation(w, network, summary);
         w.WriteLine(GeneratedCodeAttribute);
         w.WriteLine("public sealed partial class " + Names.Identifier(network.Name));
         using (w.Block())
@@ -56,11 +58,11 @@ internal static class ContractEmitter
             EmitConstant(w, "MultiplyAdds", network.Macs,
                 "Multiply-accumulates of weights per example in a forward pass (bias additions not counted).");
             w.WriteLine();
-            EmitSummary(w, network.Summary);
+            EmitSummary(w, summary);
         }
     }
 
-    private static void EmitClassDocumentation(CodeWriter w, NetworkModel network)
+    private static void EmitClassDocumentation(CodeWriter w, NetworkModel network, string summary)
     {
         w.WriteLine("/// <summary>");
         w.WriteLine("/// The network <c>" + Xml(network.Name) + "</c> from <c>" + Xml(OneLine(network.SourcePath)) + "</c>: input "
@@ -69,7 +71,7 @@ internal static class ContractEmitter
         w.WriteLine("/// </summary>");
         w.WriteLine("/// <remarks>");
         w.WriteLine("/// <code>");
-        foreach (var line in Lines(network.Summary))
+        foreach (var line in Lines(summary))
             w.WriteLine("/// " + Xml(line));
         w.WriteLine("/// </code>");
         w.WriteLine("/// </remarks>");

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Immutable;
-using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
+using CnnDsl.Generator.Emit.Cpu;
+using CnnDsl.Generator.Emit.Gpu;
 using CnnDsl.Generator.Model;
 
 namespace CnnDsl.Generator.Emit;
@@ -10,7 +12,7 @@ namespace CnnDsl.Generator.Emit;
 /// (<c>{hint}.g.cs</c> for "", <c>{hint}.{Suffix}.g.cs</c> otherwise) and <paramref name="Emit"/>
 /// writes a <c>public sealed partial class</c> part for the network.
 /// </summary>
-internal readonly record struct ModelEmitter(string Suffix, Func<NetworkModel, GeneratorSettings, string> Emit);
+internal readonly record struct ModelEmitter(string Suffix, Func<PlannedNetwork, GeneratorSettings, string> Emit);
 
 /// <summary>
 /// The emitters the generator runs, in order. To add a part of the model class, add a line.
@@ -22,7 +24,7 @@ internal static class ModelEmitters
 {
     public static ImmutableArray<ModelEmitter> All { get; } = ImmutableArray.Create(
         new ModelEmitter("", ContractEmitter.Emit),
-        new ModelEmitter("Compute", ComputeEmitter.Emit),
-        new ModelEmitter("Gpu", GpuEmitter.Emit)
+        new ModelEmitter("Compute", CpuModelEmitter.Emit),
+        new ModelEmitter("Gpu", GpuModelEmitter.Emit)
     );
 }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Immutable;
 using System.Threading;
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
 using CnnDsl.Generator.Model;
 
 namespace CnnDsl.Generator.Emit;
@@ -9,8 +10,9 @@ namespace CnnDsl.Generator.Emit;
 /// <summary>Runs every emitter on one network; an emitter that throws becomes an error value, not a crash.</summary>
 internal static class NetworkEmitter
 {
-    public static EmittedNetwork Emit(NetworkModel network, string path, GeneratorSettings settings, ImmutableArray<ModelEmitter> emitters, CancellationToken ct)
+    public static EmittedNetwork Emit(PlannedNetwork planned, string path, GeneratorSettings settings, ImmutableArray<ModelEmitter> emitters, CancellationToken ct)
     {
+        var network = planned.Network;
         string fullName = Names.FullName(network, settings);
         string hintBase = Names.HintBase(path, fullName);
         var files = new EmittedFile[emitters.Length];
@@ -19,7 +21,7 @@ internal static class NetworkEmitter
             ct.ThrowIfCancellationRequested();
             try
             {
-                files[i] = new EmittedFile(emitters[i].Suffix, emitters[i].Emit(network, settings));
+                files[i] = new EmittedFile(emitters[i].Suffix, emitters[i].Emit(planned, settings));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

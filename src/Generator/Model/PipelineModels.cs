@@ -4,6 +4,7 @@ using System.Threading;
 using CnnDsl.Dsl;
 using CnnDsl.Dsl.Diagnostics;
 using CnnDsl.Dsl.Model;
+using CnnDsl.Dsl.Planning;
 using Microsoft.CodeAnalysis;
 
 namespace CnnDsl.Generator.Model;
@@ -42,7 +43,7 @@ internal sealed record CompiledFile(string Path, CompilationResult Result)
         if (file.ReadError is not null)
         {
             var error = DiagnosticDescriptors.InternalError.Create(default, "cannot read the .cnn file: " + file.ReadError);
-            return new CompiledFile(file.Path, new CompilationResult(EquatableArray<NetworkModel>.Empty, new EquatableArray<CnnDiagnostic>(new[] { error })));
+            return new CompiledFile(file.Path, new CompilationResult(EquatableArray<PlannedNetwork>.Empty, new EquatableArray<CnnDiagnostic>(new[] { error })));
         }
         return new CompiledFile(file.Path, CnnCompiler.Compile(DisplayPath(file.Path, projectDirectory), file.Text));
     }
@@ -59,7 +60,7 @@ internal sealed record CompiledFile(string Path, CompilationResult Result)
 }
 
 /// <summary>A checked network and the absolute path of its file (for diagnostics about it).</summary>
-internal sealed record NetworkInput(string Path, NetworkModel Network)
+internal sealed record NetworkInput(string Path, PlannedNetwork Network)
 {
     public static IEnumerable<NetworkInput> Of(CompiledFile file)
     {

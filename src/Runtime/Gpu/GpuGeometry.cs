@@ -22,7 +22,7 @@ public record struct GpuGeometry
     /// <summary>0 zeros, 1 reflect, 2 replicate, 3 circular (as <see cref="Kernels.PaddingMode"/>).</summary>
     public int Mode;
     public int HasBias;
-    /// <summary>Activation for <see cref="GpuLayerKind.Activation"/>: see <see cref="GpuActivation"/>.</summary>
+    /// <summary>The function of an activation layer, or a conv or dense forward's fused relu: see <see cref="GpuActivation"/>.</summary>
     public int Act;
     /// <summary>Maxout group size.</summary>
     public int GroupSize;
@@ -41,72 +41,9 @@ public record struct GpuGeometry
     public readonly int KernelVolume => KD * KH * KW;
 }
 
-/// <summary>The activation a <see cref="GpuLayerKind.Activation"/> kernel applies.</summary>
+/// <summary>The activation an activation kernel (or a fused epilogue) applies.</summary>
 public static class GpuActivation
 {
     public const int Relu = 1, LeakyRelu = 2, Elu = 3, Sigmoid = 4, Tanh = 5;
 }
 
-/// <summary>What a GPU layer computes; one or more kernels per kind, forward and backward.</summary>
-public enum GpuLayerKind
-{
-    Conv,
-    MaxPool,
-    AvgPool,
-    LpPool,
-    AdaptiveMaxPool,
-    AdaptiveAvgPool,
-    Maxout,
-    Activation,
-    Softmax,
-    LogSoftmax,
-    BatchNorm,
-    Dropout,
-    Dense,
-    /// <summary>flatten, identity: y = x.</summary>
-    Copy,
-    Concat,
-    Add,
-}
-
-/// <summary>
-/// One layer of a <see cref="GpuPlan"/>: what the generator knows at build time. Offsets are per
-/// example for the activation arena (times the batch size at run time) and absolute for the parameter,
-/// state and saved arenas (the same offsets as the CPU model's arenas, so parameters copy as one block).
-/// </summary>
-public sealed record GpuLayer(
-    string Name,
-    GpuLayerKind Kind,
-    GpuGeometry Geometry,
-    int[] Inputs,
-    int[] InputChannels,
-    int WeightOffset = -1,
-    int BiasOffset = -1,
-    int StateOffset = -1,
-    int SavedOffset = -1,
-    int ArgmaxOffset = -1,
-    int MaskOffset = -1);
-
-/// <summary>
-/// A whole network for the GPU: the generated model class builds one from its IR (constants only) and
-/// hands it to <see cref="GpuNetwork"/>.
-/// </summary>
-public sealed record GpuPlan(
-    string NetworkName,
-    int InputElements,
-    int OutputElements,
-    int[] ActivationOffsets,
-    int ActivationElements,
-    int ArgmaxElements,
-    int MaskElements,
-    int SavedElements,
-    int ParameterElements,
-    int StateElements,
-    int LossProducer,
-    bool FlatOutput,
-    GpuLayer[] Layers)
-{
-    public int OffsetOf(int producer) => producer < 0 ? 0 : ActivationOffsets[producer];
-
-    public int SizeOf(int producer) => producer < 0 ? InputElements : Layers[producer].Geometry.OutElements;
-}

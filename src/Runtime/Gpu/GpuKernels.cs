@@ -578,20 +578,17 @@ public static class GpuKernels
 
     // ---- dropout -----------------------------------------------------------------------------
 
-    /// <summary>Counter-based random mask: 0 with probability Alpha, else 1/(1 − Alpha).</summary>
-    public static void DropoutForward(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> y, ArrayView<float> mask, uint seed)
+    /// <summary>Dropout with the CPU kernel's masks: SplitMix64's k-th draw after <paramref name="state"/> hashes
+    /// state + k·γ, so element i (one thread each) takes draw i + 1, and is dropped when its top 53 bits are
+    /// below <paramref name="threshold"/>; the rest are scaled by <paramref name="keepScale"/>.</summary>
+    public static void DropoutForward(Index1D index, ArrayView<float> x, ArrayView<float> y, ArrayView<float> mask, ulong state, ulong threshold, float keepScale)
     {
-        var g = sg.Value;
         int i = index;
-        uint h = (uint)i * 0x9E3779B9u ^ seed;
-        h ^= h >> 16;
-        h *= 0x7FEB352Du;
-        h ^= h >> 15;
-        h *= 0x846CA68Bu;
-        h ^= h >> 16;
-        float u = (h >> 8) * (1f / 16777216f);
-        float keep = g.Alpha < 1f ? 1f / (1f - g.Alpha) : 0f;
-        float m = u < g.Alpha ? 0f : keep;
+        ulong z = state + (ulong)(i + 1) * 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        float m = (z >> 11) < threshold ? 0f : keepScale;
         mask[i] = m;
         y[i] = x[i] * m;
     }

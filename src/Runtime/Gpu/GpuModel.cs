@@ -5,10 +5,10 @@ namespace CnnDsl.Runtime.Gpu;
 
 /// <summary>
 /// A generated model resident on a <see cref="GpuDevice"/>, as an <see cref="IModel"/>: the runtime's
-/// Trainer and Evaluator drive it unchanged. Created by the generated <c>model.ToDevice(device)</c>
-/// (<c>new GpuModel(device, LeNet5.GpuPlan, model)</c>); the source model stays the host copy that
-/// <see cref="Parameters"/>, <see cref="State"/>, <see cref="Save"/> and <see cref="Load"/> go through.
-/// Dispose it before its device.
+/// Trainer and Evaluator drive it unchanged. Created by the generated <c>model.ToDevice(device)</c>; the
+/// source model stays the host copy that <see cref="Parameters"/>, <see cref="State"/>, <see cref="Save"/>
+/// and <see cref="Load"/> go through. Every member throws <see cref="ObjectDisposedException"/> once it
+/// is disposed; dispose it before its device.
 /// </summary>
 public sealed class GpuModel : IModel, IDisposable
 {
@@ -17,19 +17,22 @@ public sealed class GpuModel : IModel, IDisposable
     private readonly float[] _parameterScratch;
     private readonly float[] _stateScratch;
     private float[] _lastOutput = Array.Empty<float>();
-    private int _lastOutputStamp = -1;
+    private float[] _inputGradient = Array.Empty<float>();
+    private int _lastOutputStamp = -1, _inputGradientStamp = -1;
     private int _stamp;
+    private bool _disposed;
 
     /// <summary>Uploads <paramref name="source"/> (weights and batchnorm statistics) to the device, after
-    /// loading and specializing every kernel of <paramref name="plan"/> (a warm-up pass).</summary>
-    public GpuModel(GpuDevice device, GpuPlan plan, IModel source)
+    /// loading and specialising every kernel of <paramref name="program"/> (a warm-up pass); dropout
+    /// continues the source's random stream from <paramref name="randomState"/>.</summary>
+    public GpuModel(GpuDevice device, GpuProgram program, IModel source, ulong randomState)
     {
         _host = source ?? throw new ArgumentNullException(nameof(source));
-        if (plan is null) throw new ArgumentNullException(nameof(plan));
-        CheckCompatible(plan, source);
-        _parameterScratch = new float[plan.ParameterElements];
-        _stateScratch = new float[plan.StateElements];
-        _network = new GpuNetwork(device, plan);
+        if (program is null) throw new ArgumentNullException(nameof(program));
+        CheckCompatible(program.Layout, source);
+        _parameterScratch = new float[program.Layout.ParameterElements];
+        _stateScratch = new float[program.Layout.StateElements];
+        _network = new GpuNetwork(device, program, randomState);
         try
         {
             _network.Warmup();
@@ -42,20 +45,20 @@ public sealed class GpuModel : IModel, IDisposable
         }
     }
 
-    /// <summary>The device-resident network (buffers, kernels, fusions, step count).</summary>
-    public GpuNetwork Network => _network;
+    /// <summary>The device-resident network (buffers, kernels, step count).</summary>
+    public GpuNetwork Network => Alive(_network);
 
     /// <summary>The CPU model this one was created from (the host copy).</summary>
-    public IModel Source => _host;
+    public IModel Source => Alive(_host);
 
-    public string Name => _host.Name;
-    public IReadOnlyList<int> InputDimensions => _host.InputDimensions;
-    public IReadOnlyList<int> OutputDimensions => _host.OutputDimensions;
-    public int InputSize => _host.InputSize;
-    public int OutputSize => _host.OutputSize;
+    public string Name => Alive(_host).Name;
+    public IReadOnlyList<int> InputDimensions => Alive(_host).InputDimensions;
+    public IReadOnlyList<int> OutputDimensions => Alive(_host).OutputDimensions;
+    public int InputSize => Alive(_host).InputSize;
+    public int OutputSize => Alive(_host).OutputSize;
 
     /// <summary>Correctly classified examples of the last <see cref="TrainStep"/> (from the loss reduction).</summary>
-    public int LastCorrect => _network.LastCorrect;
+    public int LastCorrect => Alive(_network).LastCorrect;
 
     /// <summary>The source model's parameters, values and gradients downloaded from the device now.</summary>
     public IReadOnlyList<Parameter> Parameters
@@ -81,38 +84,60 @@ public sealed class GpuModel : IModel, IDisposable
     /// <summary>Inference on the device (batchnorm running statistics, no dropout).</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batchSize)
     {
+        Alive(_network).Forward(input, output, batchSize);
         _stamp++;
-        _network.Forward(input, output, batchSize);
     }
 
     /// <summary>Training-mode forward on the device; keeps what <see cref="Backward"/> needs.</summary>
     public void ForwardTraining(ReadOnlySpan<float> input, Span<float> output, int batchSize)
     {
+        Alive(_network).ForwardTraining(input, output, batchSize);
         _stamp++;
-        _network.ForwardTraining(input, output, batchSize);
     }
 
-    /// <summary>Backward on the device from an output gradient; parameter gradients are overwritten.</summary>
-    public void Backward(ReadOnlySpan<float> outputGradient) => _network.Backward(outputGradient);
+    /// <summary>Backward on the device from an output gradient: parameter gradients are overwritten and the
+    /// input gradient computed (<see cref="InputGradient"/>).</summary>
+    public void Backward(ReadOnlySpan<float> outputGradient)
+    {
+        Alive(_network).Backward(outputGradient);
+        _stamp++;
+    }
 
-    /// <summary>Not computed on the device.</summary>
-    public ReadOnlySpan<float> InputGradient =>
-        throw new NotSupportedException("The GPU back end does not compute the gradient of the network input; use the CPU model.");
+    /// <summary>dL/dinput of the last <see cref="Backward"/>, downloaded on the first access after it (after a
+    /// TrainStep, which does not compute it, zeros; before any training forward, empty).</summary>
+    public ReadOnlySpan<float> InputGradient
+    {
+        get
+        {
+            int batch = Alive(_network).TrainingBatch;
+            if (batch == 0) return default;
+            int n = batch * InputSize;
+            if (_inputGradientStamp != _stamp)
+            {
+                if (_inputGradient.Length < n) _inputGradient = new float[n];
+                _network.CopyInputGradientTo(_inputGradient);
+                _inputGradientStamp = _stamp;
+            }
+            return new ReadOnlySpan<float>(_inputGradient, 0, n);
+        }
+    }
 
     /// <summary>Forward, fused softmax-cross-entropy, backward and an optimizer step on the device; returns
     /// the mean loss. <see cref="Sgd"/>, <see cref="Adam"/> and <see cref="AdamW"/> describe the update (the
     /// learning rate is read every step); their state lives on the device.</summary>
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batchSize, IOptimizer optimizer)
     {
+        float loss = Alive(_network).TrainStep(input, labels, batchSize, optimizer);
         _stamp++;
-        return _network.TrainStep(input, labels, batchSize, optimizer);
+        return loss;
     }
 
     /// <summary>Training forward, loss and backward without an update; returns the mean loss.</summary>
     public float ComputeGradients(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batchSize)
     {
+        float loss = Alive(_network).ComputeGradients(input, labels, batchSize);
         _stamp++;
-        return _network.ComputeGradients(input, labels, batchSize);
+        return loss;
     }
 
     /// <summary>The network output of the last forward or step, downloaded on the first access after it.</summary>
@@ -120,13 +145,13 @@ public sealed class GpuModel : IModel, IDisposable
     {
         get
         {
-            int batch = _network.LastBatch;
+            int batch = Alive(_network).LastBatch;
             if (batch == 0) return default;
             int n = batch * OutputSize;
             if (_lastOutputStamp != _stamp)
             {
                 if (_lastOutput.Length < n) _lastOutput = new float[n];
-                _network.CopyLastOutputTo(_lastOutput, batch);
+                _network.CopyLastOutputTo(_lastOutput);
                 _lastOutputStamp = _stamp;
             }
             return new ReadOnlySpan<float>(_lastOutput, 0, n);
@@ -143,7 +168,7 @@ public sealed class GpuModel : IModel, IDisposable
     /// <summary>Loads a checkpoint into the source model and uploads it (optimizer state restarts).</summary>
     public void Load(string path)
     {
-        _host.Load(path);
+        Alive(_host).Load(path);
         CopyParametersFrom(_host);
     }
 
@@ -151,7 +176,7 @@ public sealed class GpuModel : IModel, IDisposable
     /// the device optimizer state restarts.</summary>
     public void CopyParametersFrom(IModel model)
     {
-        CheckCompatible(_network.Plan, model);
+        CheckCompatible(Alive(_network).Layout, model);
         Gather(model, _parameterScratch, _stateScratch);
         _network.CopyParametersFrom(_parameterScratch, _stateScratch);
     }
@@ -159,7 +184,7 @@ public sealed class GpuModel : IModel, IDisposable
     /// <summary>Downloads weights and batchnorm statistics into <paramref name="model"/> (then model.Save).</summary>
     public void CopyParametersTo(IModel model)
     {
-        CheckCompatible(_network.Plan, model);
+        CheckCompatible(Alive(_network).Layout, model);
         _network.CopyParametersTo(_parameterScratch, _stateScratch);
         int offset = 0;
         foreach (var p in model.Parameters)
@@ -178,7 +203,7 @@ public sealed class GpuModel : IModel, IDisposable
     /// <summary>Downloads the parameter gradients of the last step into <paramref name="model"/>'s gradients.</summary>
     public void CopyGradientsTo(IModel model)
     {
-        CheckCompatible(_network.Plan, model);
+        CheckCompatible(Alive(_network).Layout, model);
         _network.CopyGradientsTo(_parameterScratch);
         int offset = 0;
         foreach (var p in model.Parameters)
@@ -188,8 +213,18 @@ public sealed class GpuModel : IModel, IDisposable
         }
     }
 
-    /// <summary>Frees the device buffers.</summary>
-    public void Dispose() => _network.Dispose();
+    /// <summary>Frees the device buffers. Idempotent.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _network.Dispose();
+    }
+
+    private T Alive<T>(T value)
+    {
+        if (_disposed) throw new ObjectDisposedException(nameof(GpuModel), $"this GPU model of {_host.Name} was disposed.");
+        return value;
+    }
 
     private static void Gather(IModel model, float[] parameters, float[] state)
     {
@@ -207,14 +242,14 @@ public sealed class GpuModel : IModel, IDisposable
         }
     }
 
-    private static void CheckCompatible(GpuPlan plan, IModel model)
+    private static void CheckCompatible(GpuLayout layout, IModel model)
     {
         if (model is null) throw new ArgumentNullException(nameof(model));
         long parameters = 0, state = 0;
         foreach (var p in model.Parameters) parameters += p.Length;
         foreach (var s in model.State) state += s.Length;
-        if (model.Name != plan.NetworkName || parameters != plan.ParameterElements || state != plan.StateElements)
+        if (model.Name != layout.NetworkName || parameters != layout.ParameterElements || state != layout.StateElements)
             throw new ArgumentException($"{model.Name} ({parameters} parameters, {state} state values) is not the network of this GPU model "
-                + $"({plan.NetworkName}: {plan.ParameterElements} parameters, {plan.StateElements} state values).", nameof(model));
+                + $"({layout.NetworkName}: {layout.ParameterElements} parameters, {layout.StateElements} state values).", nameof(model));
     }
 }

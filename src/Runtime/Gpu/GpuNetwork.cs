@@ -1,6 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
@@ -9,184 +7,70 @@ namespace CnnDsl.Runtime.Gpu;
 
 using FView = ArrayView<float>;
 using IView = ArrayView<int>;
-using Geo = SpecializedValue<GpuGeometry>;
-
-/// <summary>
-/// The kernels of <see cref="GpuKernels"/> loaded once per device (loading is the expensive part; each
-/// layer's specialized instance compiles on its first launch and is cached by ILGPU).
-/// </summary>
-internal sealed class GpuKernelSet
-{
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView> ConvForward, DenseForward;
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView> ConvBackwardDataGather, ConvBackwardDataScatter, ConvBackwardWeight, DenseBackwardData;
-    public readonly Action<Index1D, Geo, FView, FView, FView> BiasBackward;
-    public readonly Action<Index1D, Geo, FView, FView> AvgPoolForward, AdaptiveAvgForward, AdaptiveAvgBackward, ActivationForward, SoftmaxForward, ConcatForward, ConcatBackward;
-    public readonly Action<Index1D, Geo, FView, FView, IView> MaxPoolForward, AdaptiveMaxForward, MaxoutForward;
-    public readonly Action<Index1D, FView, IView, FView> ArgmaxBackward;
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView> AvgPoolBackward, ActivationBackward;
-    public readonly Action<Index1D, Geo, FView, FView, FView> SoftmaxBackward;
-    public readonly Action<Index1D, Geo, FView, FView, FView, int> BatchNormStats;
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView, FView, int> BatchNormApply;
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView, FView, int> BatchNormBackwardReduce;
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView, FView, int> BatchNormBackwardData;
-    public readonly Action<Index1D, Geo, FView, FView, FView, uint> DropoutForward;
-    public readonly Action<Index1D, FView, FView, FView> MultiplyAccumulate;
-    public readonly Action<Index1D, Geo, FView, FView, FView, FView, FView, int> DenseBackwardWeight;
-    public readonly Action<Index1D, FView, FView> Copy, Accumulate;
-    public readonly Action<Index1D, Geo, FView, IView, FView, FView, int> SoftmaxCrossEntropy;
-    public readonly Action<Index1D, FView, FView, int> ReduceLoss;
-    public readonly Action<Index1D, FView, FView, FView, SgdArgs> SgdStep;
-    public readonly Action<Index1D, FView, FView, FView, FView, AdamArgs> AdamStep;
-
-    public GpuKernelSet(Accelerator a)
-    {
-        ConvForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvForward);
-        DenseForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.DenseForward);
-        ConvBackwardDataGather = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvBackwardDataGather);
-        ConvBackwardDataScatter = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvBackwardDataScatter);
-        ConvBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ConvBackwardWeight);
-        DenseBackwardData = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.DenseBackwardData);
-        BiasBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.BiasBackward);
-        AvgPoolForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.AvgPoolForward);
-        AdaptiveAvgForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.AdaptiveAvgForward);
-        AdaptiveAvgBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.AdaptiveAvgBackward);
-        ActivationForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.ActivationForward);
-        SoftmaxForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.SoftmaxForward);
-        ConcatForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.ConcatForward);
-        ConcatBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView>(GpuKernels.ConcatBackward);
-        MaxPoolForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, IView>(GpuKernels.MaxPoolForward);
-        AdaptiveMaxForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, IView>(GpuKernels.AdaptiveMaxForward);
-        MaxoutForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, IView>(GpuKernels.MaxoutForward);
-        ArgmaxBackward = a.LoadAutoGroupedStreamKernel<Index1D, FView, IView, FView>(GpuKernels.ArgmaxBackward);
-        AvgPoolBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.AvgPoolBackward);
-        ActivationBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ActivationBackward);
-        SoftmaxBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.SoftmaxBackward);
-        BatchNormStats = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, int>(GpuKernels.BatchNormStats);
-        BatchNormApply = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.BatchNormApply);
-        BatchNormBackwardReduce = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.BatchNormBackwardReduce);
-        BatchNormBackwardData = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.BatchNormBackwardData);
-        DropoutForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, uint>(GpuKernels.DropoutForward);
-        MultiplyAccumulate = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView, FView>(GpuKernels.MultiplyAccumulate);
-        DenseBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.DenseBackwardWeight);
-        Copy = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView>(GpuKernels.Copy);
-        Accumulate = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView>(GpuKernels.Accumulate);
-        SoftmaxCrossEntropy = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, IView, FView, FView, int>(GpuKernels.SoftmaxCrossEntropy);
-        ReduceLoss = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView, int>(GpuKernels.ReduceLoss);
-        SgdStep = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView, FView, SgdArgs>(GpuKernels.SgdStep);
-        AdamStep = a.LoadAutoGroupedStreamKernel<Index1D, FView, FView, FView, FView, AdamArgs>(GpuKernels.AdamStep);
-    }
-
-    private static readonly ConditionalWeakTableShim s_sets = new();
-
-    public static GpuKernelSet For(GpuDevice device) => s_sets.Get(device);
-
-    private sealed class ConditionalWeakTableShim
-    {
-        private readonly System.Runtime.CompilerServices.ConditionalWeakTable<GpuDevice, GpuKernelSet> _table = new();
-
-        public GpuKernelSet Get(GpuDevice device)
-        {
-            lock (_table) return _table.GetValue(device, d => new GpuKernelSet(d.Accelerator));
-        }
-    }
-}
 
 /// <summary>
 /// A network resident on a <see cref="GpuDevice"/>: parameters, gradients, activations, argmax indices,
-/// dropout masks, batchnorm statistics and optimizer state all live in device buffers across steps.
-/// Generated model classes wrap one in their nested <c>Gpu</c> class; a step uploads the batch, launches
-/// the layer kernels and reads back two scalars (mean loss, correct count). Buffers grow only when a
-/// larger batch than before arrives, so steady-state steps allocate nothing on the device or the heap.
+/// dropout masks, batchnorm statistics and optimizer state live in device buffers across steps; the
+/// generated <see cref="GpuProgram"/> launches the layers' kernels on them. A step uploads the batch,
+/// runs the program's passes, the loss and the optimizer, and reads back two scalars (mean loss, correct
+/// count). Buffers grow only when a larger batch than before arrives, so steady-state steps allocate
+/// nothing on the device. The argument checks are the CPU model's (<see cref="ModelChecks"/>).
 /// </summary>
 public sealed class GpuNetwork : IDisposable
 {
+    private const ulong Golden = 0x9E3779B97F4A7C15UL;
+
     private readonly GpuDevice _device;
     private readonly Accelerator _a;
-    private readonly GpuKernelSet _k;
-    private readonly GpuPlan _plan;
-    // backward geometry (never a fused activation) and forward geometry (Act = relu when fused)
-    private readonly Geo[] _geo;
-    private readonly Geo[] _forwardGeo;
-    private readonly Geo _lossGeo;
-    // conv/dense i → the relu layer j it computes too (−1: none); j's own kernels are skipped
-    private readonly int[] _fusedRelu;
-    private readonly bool[] _fusedAway;
+    private readonly GpuProgram _program;
+    private readonly GpuLayout _layout;
+    private readonly SpecializedValue<GpuGeometry> _lossGeometry;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters, _gradients, _state, _saved, _optimizer1, _optimizer2, _result, _dummy;
     private MemoryBuffer1D<float, Stride1D.Dense>? _activations, _activationGradients, _masks, _perExample;
     private MemoryBuffer1D<int, Stride1D.Dense>? _argmax, _labels;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _dummyInt;
     private readonly float[] _scalars = new float[2];
     private int _capacity;
     private int _trainingBatch;
     private long _steps;
-    private uint _dropoutCounter;
+    private ulong _random;
     private IOptimizer? _optimizerKind;
     private bool _disposed;
 
-    public GpuNetwork(GpuDevice device, GpuPlan plan)
+    /// <summary>Allocates the device buffers of <paramref name="program"/>'s layout; dropout draws from the
+    /// SplitMix64 stream at <paramref name="randomState"/> (the CPU model's, so the masks are its masks).</summary>
+    public GpuNetwork(GpuDevice device, GpuProgram program, ulong randomState = 0)
     {
         _device = device ?? throw new ArgumentNullException(nameof(device));
-        _plan = plan ?? throw new ArgumentNullException(nameof(plan));
+        _program = program ?? throw new ArgumentNullException(nameof(program));
+        _layout = program.Layout;
         _a = device.Accelerator;
-        _k = GpuKernelSet.For(device);
-        _geo = new Geo[plan.Layers.Length];
-        _forwardGeo = new Geo[plan.Layers.Length];
-        _fusedRelu = FindFusions(plan);
-        _fusedAway = _fusedAwayInit!;
-        for (int i = 0; i < _geo.Length; i++)
-        {
-            var g = plan.Layers[i].Geometry;
-            _geo[i] = SpecializedValue.New(g);
-            if (_fusedRelu[i] >= 0) g.Act = GpuActivation.Relu;
-            _forwardGeo[i] = SpecializedValue.New(g);
-        }
-        _lossGeo = SpecializedValue.New(new GpuGeometry { C = plan.FlatOutput ? plan.SizeOf(plan.LossProducer) : 1 });
-        _parameters = Alloc(plan.ParameterElements);
-        _gradients = Alloc(plan.ParameterElements);
-        _state = Alloc(plan.StateElements);
-        _saved = Alloc(plan.SavedElements);
-        _optimizer1 = Alloc(plan.ParameterElements);
-        _optimizer2 = Alloc(plan.ParameterElements);
+        Kernels = GpuKernelSet.For(device);
+        _random = randomState;
+        _lossGeometry = SpecializedValue.New(new GpuGeometry { C = _layout.FlatOutput ? _layout.Logits.Elements : 1 });
+        _parameters = Alloc(_layout.ParameterElements);
+        _gradients = Alloc(_layout.ParameterElements);
+        _state = Alloc(_layout.StateElements);
+        _saved = Alloc(_layout.SavedElements);
+        _optimizer1 = Alloc(_layout.ParameterElements);
+        _optimizer2 = Alloc(_layout.ParameterElements);
         _result = Alloc(2);
         _dummy = Alloc(1);
-        _dummyInt = _a.Allocate1D<int>(1);
         foreach (var b in new[] { _parameters, _gradients, _state, _saved, _optimizer1, _optimizer2, _result, _dummy }) b.MemSetToZero();
     }
 
-    public GpuPlan Plan => _plan;
+    /// <summary>The loaded kernels the program launches.</summary>
+    public GpuKernelSet Kernels { get; }
 
-    /// <summary>Relu layers computed inside the preceding conv/dense forward kernel.</summary>
-    public int FusedActivations => _fusedRelu.Count(j => j >= 0);
+    public GpuLayout Layout => _layout;
 
-    /// <summary>Conv/dense i fuses relu j = i + 1 when j reads only i, nothing else reads i, and i is not
-    /// the loss's logits: then i's own output is never needed (relu backward needs only j's output).</summary>
-    private int[] FindFusions(GpuPlan plan)
+    public GpuDevice Device
     {
-        int count = plan.Layers.Length;
-        var readers = new int[count];
-        foreach (var layer in plan.Layers)
-            foreach (int p in layer.Inputs)
-                if (p >= 0) readers[p]++;
-        var fused = new int[count];
-        var away = new bool[count];
-        for (int i = 0; i < count; i++)
+        get
         {
-            fused[i] = -1;
-            var layer = plan.Layers[i];
-            if (layer.Kind is not (GpuLayerKind.Conv or GpuLayerKind.Dense) || i + 1 >= count) continue;
-            var next = plan.Layers[i + 1];
-            if (next.Kind != GpuLayerKind.Activation || next.Geometry.Act != GpuActivation.Relu) continue;
-            if (next.Inputs.Length != 1 || next.Inputs[0] != i || readers[i] != 1 || plan.LossProducer == i) continue;
-            fused[i] = i + 1;
-            away[i + 1] = true;
+            CheckAlive();
+            return _device;
         }
-        _fusedAwayInit = away;
-        return fused;
     }
-
-    private bool[]? _fusedAwayInit;
-
-    public GpuDevice Device => _device;
 
     /// <summary>Examples the correct-count of the last <see cref="TrainStep"/> or <see cref="ComputeGradients"/> counted.</summary>
     public int LastCorrect { get; private set; }
@@ -194,8 +78,47 @@ public sealed class GpuNetwork : IDisposable
     /// <summary>Batch size of the last forward pass (0 before the first).</summary>
     public int LastBatch { get; private set; }
 
+    /// <summary>Batch size of the last training-mode forward (0 before the first).</summary>
+    public int TrainingBatch => _trainingBatch;
+
     /// <summary>Optimizer steps taken on the device.</summary>
     public long StepCount => _steps;
+
+    /// <summary>The dropout stream's state (the CPU model's after the same draws).</summary>
+    public ulong RandomState => _random;
+
+    // ---- views for the program ------------------------------------------------------------------
+
+    public FView Activations(GpuSlot slot, int batch) => V(_activations!, (long)slot.Offset * batch, (long)slot.Elements * batch);
+
+    public FView Gradients(GpuSlot slot, int batch) => V(_activationGradients!, (long)slot.Offset * batch, (long)slot.Elements * batch);
+
+    /// <summary>The parameter arena from <paramref name="offset"/> on (the kernels index within their tensor).</summary>
+    public FView Parameters(int offset) => V(_parameters, offset, _layout.ParameterElements - offset);
+
+    public FView ParameterGradients(int offset) => V(_gradients, offset, _layout.ParameterElements - offset);
+
+    /// <summary>A view for a tensor a kernel is given but does not read (a layer without bias).</summary>
+    public FView NoTensor => _dummy.View.AsContiguous();
+
+    public FView State(GpuSlot range) => V(_state, range.Offset, range.Elements);
+
+    public FView Saved(GpuSlot range) => V(_saved, range.Offset, range.Elements);
+
+    public IView Argmax(GpuSlot slot, int batch) => VI(_argmax!, (long)slot.Offset * batch, (long)slot.Elements * batch);
+
+    public FView Mask(GpuSlot slot, int batch) => V(_masks!, (long)slot.Offset * batch, (long)slot.Elements * batch);
+
+    /// <summary>Dropout of one layer in training mode: the next batch × elements draws of the stream, the
+    /// CPU kernel's masks (<c>Kernels.Dropout.ForwardTraining</c>).</summary>
+    public void Dropout(in GpuGeometry g, int batch, FView x, FView y, FView mask)
+    {
+        long elements = (long)batch * g.OutElements;
+        float rate = g.Alpha;
+        float keepScale = rate < 1f ? 1f / (1f - rate) : 0f;
+        Kernels.DropoutForward(checked((int)elements), x, y, mask, _random, CnnDsl.Runtime.Kernels.Dropout.Threshold(rate), keepScale);
+        unchecked { _random += (ulong)elements * Golden; }
+    }
 
     private MemoryBuffer1D<float, Stride1D.Dense> Alloc(long n) => _a.Allocate1D<float>(Math.Max(n, 1));
 
@@ -212,73 +135,72 @@ public sealed class GpuNetwork : IDisposable
         _perExample?.Dispose();
         _argmax?.Dispose();
         _labels?.Dispose();
-        _activations = Alloc((long)_plan.ActivationElements * batch);
-        _activationGradients = Alloc((long)_plan.ActivationElements * batch);
-        _masks = Alloc((long)_plan.MaskElements * batch);
+        _activations = Alloc((long)_layout.ActivationElements * batch);
+        _activationGradients = Alloc((long)_layout.ActivationElements * batch);
+        _masks = Alloc((long)_layout.MaskElements * batch);
         _perExample = Alloc(2L * batch);
-        _argmax = _a.Allocate1D<int>(Math.Max((long)_plan.ArgmaxElements * batch, 1));
+        _argmax = _a.Allocate1D<int>(Math.Max((long)_layout.ArgmaxElements * batch, 1));
         _labels = _a.Allocate1D<int>(batch);
         _capacity = batch;
     }
 
-    private FView Act(int producer, int batch) => V(_activations!, (long)_plan.OffsetOf(producer) * batch, (long)_plan.SizeOf(producer) * batch);
-
-    private FView Grad(int producer, int batch) => V(_activationGradients!, (long)_plan.OffsetOf(producer) * batch, (long)_plan.SizeOf(producer) * batch);
-
-    // a parameter view runs from its offset to the end of the arena (kernels index within their tensor)
-    private FView P(int offset, int length) => offset < 0 ? _dummy.View.AsContiguous() : V(_parameters, offset, _plan.ParameterElements - offset);
-
-    private FView PG(int offset, int length) => offset < 0 ? _dummy.View.AsContiguous() : V(_gradients, offset, _plan.ParameterElements - offset);
-
-    private void CheckBatch(int batch, int inputLength)
+    private void CheckAlive()
     {
-        if (_disposed) throw new ObjectDisposedException(nameof(GpuNetwork));
-        if (batch <= 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "The batch size must be positive.");
-        if (inputLength < (long)batch * _plan.InputElements)
-            throw new ArgumentException($"The input holds {inputLength} values; {batch} examples of {_plan.NetworkName} need {(long)batch * _plan.InputElements}.", "input");
+        if (_disposed) throw new ObjectDisposedException(nameof(GpuNetwork), $"the GPU network of {_layout.NetworkName} was disposed.");
     }
 
-    // ---- public surface ----------------------------------------------------------------------
+    private void CheckBuffers(int inputLength, int outputLength, int batch)
+    {
+        CheckAlive();
+        ModelChecks.Buffers(_layout.NetworkName, inputLength, outputLength, batch, _layout.InputElements, _layout.InputShape, _layout.OutputElements, _layout.OutputShape, _layout.ActivationElements);
+    }
+
+    private void CheckTrainingBatch(int batch)
+    {
+        if (_layout.BatchNormOverBatch is string name) ModelChecks.BatchForBatchNorm(batch, name);
+    }
+
+    // ---- passes ------------------------------------------------------------------------------------
 
     /// <summary>Inference (batchnorm running statistics, dropout off): uploads the batch, runs, downloads the output.</summary>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch)
     {
-        CheckBatch(batch, input.Length);
-        if (output.Length < (long)batch * _plan.OutputElements)
-            throw new ArgumentException($"The output holds {output.Length} values; {batch} examples need {(long)batch * _plan.OutputElements}.", nameof(output));
+        CheckBuffers(input.Length, output.Length, batch);
         EnsureCapacity(batch);
         Upload(input, batch);
-        RunForward(batch, training: false);
-        int last = _plan.Layers.Length - 1;
-        Act(last, batch).SubView(0, (long)batch * _plan.OutputElements).CopyToCPU(ref MemoryMarshal.GetReference(output), (long)batch * _plan.OutputElements);
+        _program.ForwardInference(this, batch);
+        LastBatch = batch;
+        Download(Activations(_layout.Output, batch), output, (long)batch * _layout.OutputElements);
     }
 
     /// <summary>Training-mode forward (batch statistics, dropout) that keeps what <see cref="Backward"/> needs.</summary>
     public void ForwardTraining(ReadOnlySpan<float> input, Span<float> output, int batch)
     {
-        CheckBatch(batch, input.Length);
-        if (output.Length < (long)batch * _plan.OutputElements)
-            throw new ArgumentException($"The output holds {output.Length} values; {batch} examples need {(long)batch * _plan.OutputElements}.", nameof(output));
-        EnsureCapacity(batch);
-        Upload(input, batch);
-        RunForward(batch, training: true);
-        CopyLastOutputTo(output, batch);
+        CheckBuffers(input.Length, output.Length, batch);
+        CheckTrainingBatch(batch);
+        RunForwardTraining(input, batch);
+        Download(Activations(_layout.Output, batch), output, (long)batch * _layout.OutputElements);
     }
 
-    /// <summary>Back-propagates <paramref name="outputGradient"/> (batch × outputs) through the last
-    /// <see cref="ForwardTraining"/>; parameter gradients are overwritten. The network input's gradient
-    /// is not computed on the device.</summary>
+    private void RunForwardTraining(ReadOnlySpan<float> input, int batch)
+    {
+        EnsureCapacity(batch);
+        Upload(input, batch);
+        _program.ForwardTraining(this, batch);
+        LastBatch = _trainingBatch = batch;
+    }
+
+    /// <summary>Back-propagates <paramref name="outputGradient"/> through the last <see cref="ForwardTraining"/>;
+    /// parameter gradients are overwritten, and the network input's gradient is computed (<see cref="CopyInputGradientTo"/>).</summary>
     public void Backward(ReadOnlySpan<float> outputGradient)
     {
+        CheckAlive();
         int batch = _trainingBatch;
-        if (batch == 0) throw new InvalidOperationException("Backward needs a training-mode forward first: call ForwardTraining.");
-        long n = (long)batch * _plan.OutputElements;
-        if (outputGradient.Length < n) throw new ArgumentException($"The output gradient holds {outputGradient.Length} values; {n} needed.", nameof(outputGradient));
-        int last = _plan.Layers.Length - 1;
-        _gradients.View.MemSetToZero();
-        _activationGradients!.View.SubView(0, (long)_plan.ActivationElements * batch).MemSetToZero();
-        Grad(last, batch).SubView(0, n).CopyFromCPU(ref MemoryMarshal.GetReference(outputGradient), n);
-        RunBackward(batch, last);
+        ModelChecks.OutputGradient(outputGradient.Length, batch, _layout.OutputElements, _layout.OutputShape);
+        ZeroGradients(batch);
+        long n = (long)batch * _layout.OutputElements;
+        Gradients(_layout.Output, batch).SubView(0, n).CopyFromCPU(ref MemoryMarshal.GetReference(outputGradient), n);
+        _program.Backward(this, batch, fromLogits: false, inputGradient: true);
         _a.Synchronize();
     }
 
@@ -290,35 +212,6 @@ public sealed class GpuNetwork : IDisposable
         return ReadResult();
     }
 
-    private float ReadResult()
-    {
-        _result.View.CopyToCPU(ref _scalars[0], 2);
-        LastCorrect = (int)_scalars[1];
-        return _scalars[0];
-    }
-
-    private void LaunchGradients(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batch)
-    {
-        CheckBatch(batch, input.Length);
-        if (!_plan.FlatOutput)
-            throw new NotSupportedException($"TrainStep's classification loss needs a flat output; {_plan.NetworkName} does not have one.");
-        int producer = _plan.LossProducer;
-        int classes = _plan.SizeOf(producer);
-        if (labels.Length < batch) throw new ArgumentException($"{labels.Length} labels for a batch of {batch}.", nameof(labels));
-        for (int n = 0; n < batch; n++)
-            if ((uint)labels[n] >= (uint)classes)
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[n], $"Label {labels[n]} of example {n} is outside 0..{classes - 1} (the network has {classes} classes).");
-        EnsureCapacity(batch);
-        Upload(input, batch);
-        VI(_labels!, 0, batch).CopyFromCPU(ref MemoryMarshal.GetReference(labels), batch);
-        RunForward(batch, training: true);
-        _gradients.View.MemSetToZero();
-        _activationGradients!.View.SubView(0, (long)_plan.ActivationElements * batch).MemSetToZero();
-        _k.SoftmaxCrossEntropy(batch, _lossGeo, Act(producer, batch), VI(_labels!, 0, batch), Grad(producer, batch), V(_perExample!, 0, 2L * batch), batch);
-        _k.ReduceLoss(1, V(_perExample!, 0, 2L * batch), _result.View.AsContiguous(), batch);
-        RunBackward(batch, producer);
-    }
-
     /// <summary>Forward, loss, backward and one optimizer step, all on the device; returns the mean loss.
     /// <paramref name="optimizer"/> describes the update (<see cref="Sgd"/>, <see cref="Adam"/>,
     /// <see cref="AdamW"/>; its <see cref="IOptimizer.LearningRate"/> is read every step, so schedules
@@ -326,9 +219,11 @@ public sealed class GpuNetwork : IDisposable
     /// whenever a different optimizer object (or new parameters) arrives.</summary>
     public float TrainStep(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batch, IOptimizer optimizer)
     {
+        CheckAlive();
         if (optimizer is null) throw new ArgumentNullException(nameof(optimizer));
         if (optimizer is not (Sgd or Adam))
             throw new NotSupportedException($"The GPU back end implements Sgd, Adam and AdamW; {optimizer.GetType().Name} has no device kernel.");
+        LaunchGradients(input, labels, batch);
         if (!ReferenceEquals(_optimizerKind, optimizer))
         {
             // a new optimizer object starts from fresh state (as a new CPU optimizer would)
@@ -337,16 +232,44 @@ public sealed class GpuNetwork : IDisposable
             _steps = 0;
             _optimizerKind = optimizer;
         }
-        // launch everything, then read the two scalars once: one synchronisation per step
-        LaunchGradients(input, labels, batch);
+        // everything launched, then the two scalars read once: one synchronisation per step
         Step(optimizer);
         return ReadResult();
+    }
+
+    private void LaunchGradients(ReadOnlySpan<float> input, ReadOnlySpan<int> labels, int batch)
+    {
+        CheckAlive();
+        if (!_layout.FlatOutput)
+            throw new NotSupportedException($"TrainStep's classification loss needs a flat output; {_layout.NetworkName} does not have one.");
+        CheckBuffers(input.Length, _layout.OutputElements * batch, batch);
+        ModelChecks.Labels(_layout.NetworkName, labels, batch, _layout.OutputElements);
+        CheckTrainingBatch(batch);
+        RunForwardTraining(input, batch);
+        VI(_labels!, 0, batch).CopyFromCPU(ref MemoryMarshal.GetReference(labels), batch);
+        ZeroGradients(batch);
+        Kernels.SoftmaxCrossEntropy(batch, _lossGeometry, Activations(_layout.Logits, batch), VI(_labels!, 0, batch), Gradients(_layout.Logits, batch), V(_perExample!, 0, 2L * batch), batch);
+        Kernels.ReduceLoss(1, V(_perExample!, 0, 2L * batch), _result.View.AsContiguous(), batch);
+        _program.Backward(this, batch, fromLogits: true, inputGradient: false);
+    }
+
+    private void ZeroGradients(int batch)
+    {
+        _gradients.View.MemSetToZero();
+        _activationGradients!.View.SubView(0, Math.Max((long)_layout.ActivationElements * batch, 1)).MemSetToZero();
+    }
+
+    private float ReadResult()
+    {
+        _result.View.CopyToCPU(ref _scalars[0], 2);
+        LastCorrect = (int)_scalars[1];
+        return _scalars[0];
     }
 
     private void Step(IOptimizer optimizer)
     {
         _steps++;
-        int n = _plan.ParameterElements;
+        int n = _layout.ParameterElements;
         if (n == 0) return;
         var p = V(_parameters, 0, n);
         var g = V(_gradients, 0, n);
@@ -357,7 +280,7 @@ public sealed class GpuNetwork : IDisposable
                 LearningRate = sgd.LearningRate, WeightDecay = sgd.WeightDecay, Momentum = sgd.Momentum,
                 Keep = 1 - sgd.Dampening, Nesterov = sgd.Nesterov ? 1 : 0, First = _steps == 1 ? 1 : 0,
             };
-            _k.SgdStep(n, p, g, V(_optimizer1, 0, n), args);
+            Kernels.SgdStep(n, p, g, V(_optimizer1, 0, n), args);
         }
         else
         {
@@ -371,33 +294,41 @@ public sealed class GpuNetwork : IDisposable
                 StepSize = (float)(lr / (1 - Math.Pow(adam.Beta1, _steps))),
                 InvSqrtBc2 = (float)(1 / Math.Sqrt(1 - Math.Pow(adam.Beta2, _steps))),
             };
-            _k.AdamStep(n, p, g, V(_optimizer1, 0, n), V(_optimizer2, 0, n), args);
+            Kernels.AdamStep(n, p, g, V(_optimizer1, 0, n), V(_optimizer2, 0, n), args);
         }
     }
 
-    /// <summary>Runs one training forward and backward at batch 1 so every specialized kernel is compiled
-    /// now rather than during the first real step, then clears what it touched (call before uploading weights).</summary>
+    /// <summary>Runs every pass once at batch 2 on zeroed buffers, so every specialised kernel is compiled
+    /// now rather than during the first real step, then clears what it touched and restores the dropout
+    /// stream (call before uploading weights).</summary>
     public void Warmup()
     {
-        int batch = 1;
+        CheckAlive();
+        ulong random = _random;
+        // batch 2: a batchnorm over one value per channel needs two examples
+        const int batch = 2;
         EnsureCapacity(batch);
         _activations!.View.MemSetToZero();
-        if (_plan.FlatOutput)
-        {
-            Span<int> label = stackalloc int[1];
-            ComputeGradients(new float[_plan.InputElements], label, batch);
-        }
-        RunForward(batch, training: false);
+        var input = new float[batch * _layout.InputElements];
+        if (_layout.FlatOutput) ComputeGradients(input, stackalloc int[batch], batch);
+        RunForwardTraining(input, batch);
+        ZeroGradients(batch);
+        _program.Backward(this, batch, fromLogits: false, inputGradient: true);
+        _program.ForwardInference(this, batch);
         _a.Synchronize();
         foreach (var b in new[] { _parameters, _gradients, _state, _saved, _optimizer1, _optimizer2 }) b.MemSetToZero();
         _a.Synchronize();
+        _random = random;
+        LastBatch = _trainingBatch = 0;
     }
+
+    // ---- copies between the host and the device ------------------------------------------------------
 
     /// <summary>Uploads parameters and state (the CPU model's arenas, same layout) and resets the optimizer state.</summary>
     public void CopyParametersFrom(ReadOnlySpan<float> parameters, ReadOnlySpan<float> state)
     {
-        if (parameters.Length != _plan.ParameterElements || state.Length != _plan.StateElements)
-            throw new ArgumentException($"Expected {_plan.ParameterElements} parameters and {_plan.StateElements} state values.");
+        CheckAlive();
+        CheckArenas(parameters.Length, state.Length);
         if (parameters.Length > 0) V(_parameters, 0, parameters.Length).CopyFromCPU(ref MemoryMarshal.GetReference(parameters), parameters.Length);
         if (state.Length > 0) V(_state, 0, state.Length).CopyFromCPU(ref MemoryMarshal.GetReference(state), state.Length);
         _optimizer1.View.MemSetToZero();
@@ -410,227 +341,53 @@ public sealed class GpuNetwork : IDisposable
     /// <summary>Downloads parameters and state into the CPU model's arenas (for Save, or CPU inference).</summary>
     public void CopyParametersTo(Span<float> parameters, Span<float> state)
     {
-        if (parameters.Length != _plan.ParameterElements || state.Length != _plan.StateElements)
-            throw new ArgumentException($"Expected {_plan.ParameterElements} parameters and {_plan.StateElements} state values.");
+        CheckAlive();
+        CheckArenas(parameters.Length, state.Length);
         if (parameters.Length > 0) V(_parameters, 0, parameters.Length).CopyToCPU(ref MemoryMarshal.GetReference(parameters), parameters.Length);
         if (state.Length > 0) V(_state, 0, state.Length).CopyToCPU(ref MemoryMarshal.GetReference(state), state.Length);
+    }
+
+    private void CheckArenas(int parameters, int state)
+    {
+        if (parameters != _layout.ParameterElements || state != _layout.StateElements)
+            throw new ArgumentException($"{_layout.NetworkName} has {_layout.ParameterElements} parameters and {_layout.StateElements} state values, not {parameters} and {state}.");
     }
 
     /// <summary>Downloads the parameter gradients of the last step (same layout as the parameters).</summary>
     public void CopyGradientsTo(Span<float> gradients)
     {
-        if (gradients.Length != _plan.ParameterElements) throw new ArgumentException($"Expected {_plan.ParameterElements} gradient values.");
+        CheckAlive();
+        if (gradients.Length != _layout.ParameterElements)
+            throw new ArgumentException($"{_layout.NetworkName} has {_layout.ParameterElements} parameter gradients, not {gradients.Length}.", nameof(gradients));
         if (gradients.Length > 0) V(_gradients, 0, gradients.Length).CopyToCPU(ref MemoryMarshal.GetReference(gradients), gradients.Length);
     }
 
-    /// <summary>Downloads the output of the last forward (training or inference) for <paramref name="batch"/> examples.</summary>
-    public void CopyLastOutputTo(Span<float> output, int batch)
+    /// <summary>Downloads the output of the last forward (training or inference): <see cref="LastBatch"/> examples.</summary>
+    public void CopyLastOutputTo(Span<float> output)
     {
-        int last = _plan.Layers.Length - 1;
-        Act(last, batch).SubView(0, (long)batch * _plan.OutputElements).CopyToCPU(ref MemoryMarshal.GetReference(output), (long)batch * _plan.OutputElements);
+        CheckAlive();
+        Download(Activations(_layout.Output, LastBatch), output, (long)LastBatch * _layout.OutputElements);
+    }
+
+    /// <summary>Downloads the network input's gradient of the last <see cref="Backward"/> (<see cref="TrainingBatch"/> examples;
+    /// after a TrainStep, which does not compute it, zeros).</summary>
+    public void CopyInputGradientTo(Span<float> inputGradient)
+    {
+        CheckAlive();
+        Download(Gradients(_layout.Input, _trainingBatch), inputGradient, (long)_trainingBatch * _layout.InputElements);
+    }
+
+    private static void Download(FView from, Span<float> to, long count)
+    {
+        if (to.Length < count) throw new ArgumentException($"the buffer holds {to.Length} values; {count} are needed.", "output");
+        if (count > 0) from.SubView(0, count).CopyToCPU(ref MemoryMarshal.GetReference(to), count);
     }
 
     private void Upload(ReadOnlySpan<float> input, int batch)
     {
-        long n = (long)batch * _plan.InputElements;
-        V(_activations!, 0, n).CopyFromCPU(ref MemoryMarshal.GetReference(input), n);
+        long n = (long)batch * _layout.InputElements;
+        Activations(_layout.Input, batch).CopyFromCPU(ref MemoryMarshal.GetReference(input), n);
     }
-
-    // ---- drivers -----------------------------------------------------------------------------
-
-    private void RunForward(int batch, bool training)
-    {
-        _dropoutCounter++;
-        LastBatch = batch;
-        _trainingBatch = training ? batch : 0;
-        for (int i = 0; i < _plan.Layers.Length; i++) ForwardLayer(i, batch, training);
-    }
-
-    private void RunBackward(int batch, int last)
-    {
-        for (int i = last; i >= 0; i--) BackwardLayer(i, batch);
-    }
-
-    private void ForwardLayer(int i, int batch, bool training)
-    {
-        if (_fusedAway[i]) return;
-        var layer = _plan.Layers[i];
-        var g = layer.Geometry;
-        var geo = _forwardGeo[i];
-        int x = layer.Inputs[0];
-        var xs = Act(x, batch);
-        var y = Act(_fusedRelu[i] >= 0 ? _fusedRelu[i] : i, batch);
-        int outCount = batch * g.OutElements;
-        switch (layer.Kind)
-        {
-            case GpuLayerKind.Conv:
-                _k.ConvForward(outCount, geo, xs, P(layer.WeightOffset, 1), P(layer.BiasOffset, 1), y);
-                break;
-            case GpuLayerKind.Dense:
-                _k.DenseForward(outCount, geo, xs, P(layer.WeightOffset, 1), P(layer.BiasOffset, 1), y);
-                break;
-            case GpuLayerKind.MaxPool:
-                _k.MaxPoolForward(outCount, geo, xs, y, ArgmaxView(layer, batch));
-                break;
-            case GpuLayerKind.AvgPool:
-            case GpuLayerKind.LpPool:
-                _k.AvgPoolForward(outCount, geo, xs, y);
-                break;
-            case GpuLayerKind.AdaptiveMaxPool:
-                _k.AdaptiveMaxForward(outCount, geo, xs, y, ArgmaxView(layer, batch));
-                break;
-            case GpuLayerKind.AdaptiveAvgPool:
-                _k.AdaptiveAvgForward(outCount, geo, xs, y);
-                break;
-            case GpuLayerKind.Maxout:
-                _k.MaxoutForward(outCount, geo, xs, y, ArgmaxView(layer, batch));
-                break;
-            case GpuLayerKind.Activation:
-                _k.ActivationForward(outCount, geo, xs, y);
-                break;
-            case GpuLayerKind.Softmax:
-            case GpuLayerKind.LogSoftmax:
-                _k.SoftmaxForward(batch * g.InSpatial, geo, xs, y);
-                break;
-            case GpuLayerKind.BatchNorm:
-            {
-                var saved = V(_saved, layer.SavedOffset, 4 * g.C);
-                var state = V(_state, layer.StateOffset, 2 * g.C + 1);
-                if (training) _k.BatchNormStats(g.C, geo, xs, saved, state, batch);
-                _k.BatchNormApply(outCount, geo, xs, y, P(layer.WeightOffset, g.C), P(layer.BiasOffset, g.C), training ? saved : state, training ? 1 : 0);
-                break;
-            }
-            case GpuLayerKind.Dropout:
-                if (training) _k.DropoutForward(outCount, geo, xs, y, MaskView(layer, batch), _dropoutCounter * 0x85EBCA6Bu + (uint)i * 0xC2B2AE35u);
-                else _k.Copy(outCount, xs, y);
-                break;
-            case GpuLayerKind.Concat:
-                for (int k = 0; k < layer.Inputs.Length; k++)
-                {
-                    int producer = layer.Inputs[k];
-                    _k.ConcatForward(batch * _plan.SizeOf(producer), ConcatGeo(i, k), Act(producer, batch), y);
-                }
-                break;
-            case GpuLayerKind.Add:
-                _k.Copy(outCount, xs, y);
-                for (int k = 1; k < layer.Inputs.Length; k++) _k.Accumulate(outCount, Act(layer.Inputs[k], batch), y);
-                break;
-            default:
-                _k.Copy(outCount, xs, y);
-                break;
-        }
-    }
-
-    private void BackwardLayer(int i, int batch)
-    {
-        // Backward is not fused: the relu's own kernel writes the conv/dense output gradient, which the
-        // conv/dense kernels then read once per use. (Masking dy by y inside them — the kernels can, with
-        // Act = relu — doubled their loads and measured slower on the H100.)
-        var layer = _plan.Layers[i];
-        var g = layer.Geometry;
-        var geo = _geo[i];
-        int x = layer.Inputs[0];
-        bool needDx = x >= 0;
-        var xs = Act(x, batch);
-        var y = Act(i, batch);
-        var dy = Grad(i, batch);
-        var dx = Grad(x, batch);
-        int outCount = batch * g.OutElements, inCount = batch * g.InElements;
-        switch (layer.Kind)
-        {
-            case GpuLayerKind.Conv:
-            {
-                int cg = g.C / g.Groups;
-                int weights = g.F * cg * g.KernelVolume;
-                _k.ConvBackwardWeight(batch * weights, geo, xs, dy, y, PG(layer.WeightOffset, weights));
-                if (g.HasBias != 0) _k.BiasBackward(batch * g.F, geo, dy, y, PG(layer.BiasOffset, g.F));
-                if (needDx)
-                {
-                    if (g.Mode == 0) _k.ConvBackwardDataGather(inCount, geo, dy, y, P(layer.WeightOffset, weights), dx);
-                    else _k.ConvBackwardDataScatter(outCount, geo, dy, y, P(layer.WeightOffset, weights), dx);
-                }
-                break;
-            }
-            case GpuLayerKind.Dense:
-                _k.DenseBackwardWeight(g.F * (g.C + 1), geo, xs, dy, y, PG(layer.WeightOffset, g.F * g.C), PG(layer.BiasOffset, g.F), batch);
-                if (needDx) _k.DenseBackwardData(inCount, geo, dy, y, P(layer.WeightOffset, g.F * g.C), dx);
-                break;
-            case GpuLayerKind.MaxPool:
-            case GpuLayerKind.AdaptiveMaxPool:
-            case GpuLayerKind.Maxout:
-                if (needDx) _k.ArgmaxBackward(outCount, dy, ArgmaxView(layer, batch), dx);
-                break;
-            case GpuLayerKind.AvgPool:
-            case GpuLayerKind.LpPool:
-                if (needDx) _k.AvgPoolBackward(outCount, geo, xs, y, dy, dx);
-                break;
-            case GpuLayerKind.AdaptiveAvgPool:
-                if (needDx) _k.AdaptiveAvgBackward(outCount, geo, dy, dx);
-                break;
-            case GpuLayerKind.Activation:
-                if (needDx) _k.ActivationBackward(outCount, geo, xs, y, dy, dx);
-                break;
-            case GpuLayerKind.Softmax:
-            case GpuLayerKind.LogSoftmax:
-                if (needDx) _k.SoftmaxBackward(batch * g.InSpatial, geo, y, dy, dx);
-                break;
-            case GpuLayerKind.BatchNorm:
-            {
-                var saved = V(_saved, layer.SavedOffset, 4 * g.C);
-                _k.BatchNormBackwardReduce(g.C, geo, xs, dy, saved, PG(layer.WeightOffset, g.C), PG(layer.BiasOffset, g.C), batch);
-                if (needDx) _k.BatchNormBackwardData(inCount, geo, xs, dy, P(layer.WeightOffset, g.C), saved, dx, batch);
-                break;
-            }
-            case GpuLayerKind.Dropout:
-                if (needDx) _k.MultiplyAccumulate(outCount, dy, MaskView(layer, batch), dx);
-                break;
-            case GpuLayerKind.Concat:
-                for (int k = 0; k < layer.Inputs.Length; k++)
-                {
-                    int producer = layer.Inputs[k];
-                    if (producer >= 0) _k.ConcatBackward(batch * _plan.SizeOf(producer), ConcatGeo(i, k), dy, Grad(producer, batch));
-                }
-                break;
-            case GpuLayerKind.Add:
-                foreach (int producer in layer.Inputs)
-                    if (producer >= 0) _k.Accumulate(outCount, dy, Grad(producer, batch));
-                break;
-            default:
-                if (needDx) _k.Accumulate(outCount, dy, dx);
-                break;
-        }
-    }
-
-    private Geo[]?[]? _concatGeo;
-
-    private Geo ConcatGeo(int layerIndex, int input)
-    {
-        _concatGeo ??= new Geo[]?[_plan.Layers.Length];
-        var geos = _concatGeo[layerIndex];
-        if (geos is null)
-        {
-            var layer = _plan.Layers[layerIndex];
-            geos = new Geo[layer.Inputs.Length];
-            int offset = 0;
-            for (int k = 0; k < geos.Length; k++)
-            {
-                var g = layer.Geometry;
-                g.C = layer.InputChannels[k];
-                g.ChannelOffset = offset;
-                g.TotalChannels = layer.Geometry.F;
-                geos[k] = SpecializedValue.New(g);
-                offset += layer.InputChannels[k];
-            }
-            _concatGeo[layerIndex] = geos;
-        }
-        return geos[input];
-    }
-
-    private IView ArgmaxView(GpuLayer layer, int batch) =>
-        VI(_argmax!, (long)layer.ArgmaxOffset * batch, (long)layer.Geometry.OutElements * batch);
-
-    private FView MaskView(GpuLayer layer, int batch) =>
-        V(_masks!, (long)layer.MaskOffset * batch, (long)layer.Geometry.OutElements * batch);
 
     /// <summary>Frees every device buffer (the device itself belongs to the caller).</summary>
     public void Dispose()
@@ -638,7 +395,7 @@ public sealed class GpuNetwork : IDisposable
         if (_disposed) return;
         _disposed = true;
         foreach (var b in new IDisposable?[] { _activations, _activationGradients, _masks, _perExample, _argmax, _labels,
-                     _parameters, _gradients, _state, _saved, _optimizer1, _optimizer2, _result, _dummy, _dummyInt })
+                     _parameters, _gradients, _state, _saved, _optimizer1, _optimizer2, _result, _dummy })
             b?.Dispose();
     }
 }

@@ -17,20 +17,12 @@ namespace CnnDsl.Runtime.Kernels;
 /// </summary>
 public static unsafe partial class BatchNorm
 {
-    // Beyond a few input channels (grey, RGB, RGBA) the per-plane dot products cost more than the
-    // convolution's own weight-gradient GEMM saves in memory traffic.
-    private const int MaxChannelsBefore = 4;
-
     /// <summary>Whether the Backward…IntoConvolution methods can take the weight gradient of
     /// convolution <paramref name="conv"/> whose output a batchnorm over <paramref name="channels"/>
-    /// planes of <paramref name="spatial"/> positions normalises: 1-D or 2-D, stride and dilation 1,
-    /// zero padding, one group, at most four input channels.</summary>
+    /// planes of <paramref name="spatial"/> positions normalises: the shape rule the planner uses
+    /// (ConvShape.CanGiveWeightGradientToBatchNorm, KernelLimits.cs), and that output.</summary>
     public static bool CanTakeConvolutionGradient(in ConvGeometry conv, int channels, int spatial) =>
-        conv.Mode == PaddingMode.Zeros && conv.Groups == 1 && conv.InChannels is >= 1 and <= MaxChannelsBefore
-        && conv.InDepth == 1 && conv.KernelDepth == 1 && conv.OutDepth == 1
-        && conv.StrideHeight == 1 && conv.StrideWidth == 1 && conv.DilationHeight == 1 && conv.DilationWidth == 1
-        && conv.PadHeight >= 0 && conv.PadWidth >= 0 && conv.KernelHeight >= 1 && conv.KernelWidth >= 1
-        && conv.OutChannels == channels && conv.OutSpatial == spatial && conv.OutHeight >= 1 && conv.OutWidth >= 1;
+        conv.Shape.CanGiveWeightGradientToBatchNorm && conv.OutChannels == channels && conv.OutSpatial == spatial;
 
     /// <summary>As <see cref="Backward{T}"/>, with x the output of convolution <paramref name="conv"/> of
     /// <paramref name="convInput"/> and that output read by nothing else: instead of dx, the
@@ -117,7 +109,7 @@ public static unsafe partial class BatchNorm
     {
         if (!CanTakeConvolutionGradient(conv, channels, spatial))
             throw new ArgumentException($"the convolution {conv} cannot hand its weight gradient to a batchnorm over {channels} planes of {spatial} positions: "
-                + $"it must be 2-D with stride and dilation 1, zero padding, one group, at most {MaxChannelsBefore} input channels, and output those planes.", nameof(conv));
+                + $"it must be 1-D or 2-D with stride and dilation 1, zero padding, one group, at most {CnnDsl.Planning.KernelLimits.MaxChannelsForBatchNormTakingGradient} input channels, and output those planes.", nameof(conv));
         if (input < (long)batch * conv.InChannels * conv.InSpatial)
             throw new ArgumentException($"the convolution's input has {input} elements, fewer than batch {batch} × {conv.InChannels * conv.InSpatial}.", "convInput");
         if (weightGradient < conv.OutChannels * conv.FilterSize)

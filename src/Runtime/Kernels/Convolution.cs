@@ -5,9 +5,10 @@ using System.Numerics;
 namespace CnnDsl.Runtime.Kernels;
 
 /// <summary>
-/// Convolution (cross-correlation, PyTorch semantics) as a GEMM: on shifted views of the padded input
-/// for float zero-padded layers (<see cref="ShiftedInput"/>), straight on the input for 1×1 stride-1
-/// layers, on an im2col matrix otherwise; tiny layers run direct loops forward. A batch is split over the <see cref="WorkerPool"/> one example per
+/// Convolution (cross-correlation, PyTorch semantics) by the algorithm the plan chose for the layer
+/// (<see cref="ConvolutionAlgorithm"/>): a GEMM on shifted views of the padded input for zero-padded layers
+/// (<see cref="ShiftedInput"/>), straight on the input for 1×1 stride-1 layers, on an im2col matrix
+/// otherwise; tiny layers run direct loops forward. A batch is split over the <see cref="WorkerPool"/> one example per
 /// item, each worker with its own column matrix; a batch smaller than the thread count splits the
 /// column matrix and the GEMM of each example instead. Backward's weight gradients are summed per
 /// chain of items and the chains added in order, so no two threads write one element and the result
@@ -15,23 +16,18 @@ namespace CnnDsl.Runtime.Kernels;
 /// </summary>
 public static unsafe partial class Convolution
 {
-    // A 1×1 kernel with stride 1 and no padding reads the input itself as its column matrix.
-    internal static bool IsPointwise(in ConvGeometry g) =>
-        g.KernelVolume == 1 && g.StrideDepth == 1 && g.StrideHeight == 1 && g.StrideWidth == 1
-        && g.PadDepth == 0 && g.PadHeight == 0 && g.PadWidth == 0
-        && g.InDepth == g.OutDepth && g.InHeight == g.OutHeight && g.InWidth == g.OutWidth;
-
     // input: N×C×D×H×W, weight: F×(C/g)×Kd×Kh×Kw, bias: F or empty, output: N×F×OD×OH×OW (overwritten,
     // with the epilogue applied).
     public static void Forward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias,
-        Span<T> output, int batch, in ConvGeometry g, Epilogue epilogue = Epilogue.None)
+        Span<T> output, int batch, in ConvGeometry g, ConvolutionAlgorithm algorithm, Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(input.Length, weight.Length, bias.Length, batch, g);
         CheckOutput(output.Length, batch, g);
+        var runnable = ConvolutionAlgorithms.Runnable<T>(algorithm, g, backward: false);
         fixed (T* x = input, w = weight, b = bias, y = output)
         {
-            var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Geometry = g, Epilogue = epilogue };
+            var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Geometry = g, Epilogue = epilogue, Algorithm = runnable };
             RunForward(ref job, batch);
         }
     }
@@ -39,12 +35,12 @@ public static unsafe partial class Convolution
     private static void RunForward<T>(ref ConvJob<T> job, int batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref readonly ConvGeometry g = ref job.Geometry;
-        if (ShiftedInput.Applies<T>(g))
+        if (job.Algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.ShiftedGemm)
         {
             nint* offsets = stackalloc nint[g.FilterSize];
             job.Shifted = new ShiftedInput(g, offsets);
         }
-        job.Direct = DirectApplies<T>(g);
+        job.Direct = job.Algorithm == ConvolutionAlgorithm.Direct;
         // one example per item while there are enough examples, or while one example is too small
         // to split (a split hands work to the other threads several times per layer)
         long macs = (long)g.OutChannels * g.OutSpatial * g.FilterSize;
@@ -69,10 +65,11 @@ public static unsafe partial class Convolution
     // inputGradient: N×C×D×H×W or empty (skip), weightGradient: like weight, biasGradient: F or empty.
     // All gradients accumulate.
     public static void Backward<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> outputGradient,
-        Span<T> inputGradient, Span<T> weightGradient, Span<T> biasGradient, int batch, in ConvGeometry g,
+        Span<T> inputGradient, Span<T> weightGradient, Span<T> biasGradient, int batch, in ConvGeometry g, ConvolutionAlgorithm algorithm,
         Epilogue epilogue = Epilogue.None, ReadOnlySpan<T> activatedOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var runnable = ConvolutionAlgorithms.Runnable<T>(algorithm, g, backward: true);
         CheckLengths(input.Length, weight.Length, biasGradient.Length, batch, g);
         CheckOutput(outputGradient.Length, batch, g);
         CheckGradients(inputGradient.Length, weightGradient.Length, weight.Length, batch, g);
@@ -83,7 +80,7 @@ public static unsafe partial class Convolution
             var job = new ConvJob<T>
             {
                 X = x, W = w, DY = dy, DX = inputGradient.IsEmpty ? null : dx, DW = weightGradient.IsEmpty ? null : dw,
-                DB = biasGradient.IsEmpty ? null : db, Y = act, Geometry = g, Epilogue = epilogue,
+                DB = biasGradient.IsEmpty ? null : db, Y = act, Geometry = g, Epilogue = epilogue, Algorithm = runnable,
             };
             RunBackward(ref job, batch);
         }
@@ -95,7 +92,7 @@ public static unsafe partial class Convolution
         // shifted views: a few examples per item, so the weight gradient's dot products run through
         // all of them before their horizontal sums (at least four items; not from the thread count,
         // which would change how the sums group)
-        bool shifted = ShiftedInput.Applies<T>(g);
+        bool shifted = job.Algorithm == ConvolutionAlgorithm.ShiftedGemm;
         // only small images gain (their dot products are short, so the sums weigh); large ones would
         // only multiply the scratch (four padded VGG-16 inputs are about 100 MB per thread)
         int perItem = shifted && g.OutSpatial < 1024 ? Math.Clamp(batch / 4, 1, MaxExamplesPerItem) : 1;
@@ -177,6 +174,7 @@ public static unsafe partial class Convolution
         public PoolGeometry Pool;
         public ShiftedInput Shifted;
         public Epilogue Epilogue;
+        public ConvolutionAlgorithm Algorithm;
         public bool Pooled, Direct;
         public int Example, Group, Batch, ExamplesPerItem, Items, Chains;
     }
@@ -228,7 +226,7 @@ public static unsafe partial class Convolution
         }
         ref readonly ConvGeometry g = ref job.Geometry;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
-        bool pointwise = IsPointwise(g);
+        bool pointwise = job.Algorithm == ConvolutionAlgorithm.PointwiseGemm;
         long columns = pointwise ? 0 : (long)ck * p;
         // scratch: [column matrix][the whole output, when a pooling follows]
         T* scratch = WorkerPool.Scratch<T>(worker, ForwardScratch(ref job));
@@ -277,7 +275,7 @@ public static unsafe partial class Convolution
     private static long ForwardScratch<T>(ref ConvJob<T> job) where T : unmanaged
     {
         ref readonly ConvGeometry g = ref job.Geometry;
-        long columns = IsPointwise(g) ? 0 : (long)g.FilterSize * g.OutSpatial;
+        long columns = job.Algorithm == ConvolutionAlgorithm.PointwiseGemm ? 0 : (long)g.FilterSize * g.OutSpatial;
         return columns + (job.Pooled ? (long)g.OutChannels * g.OutSpatial : 0);
     }
 
@@ -312,7 +310,7 @@ public static unsafe partial class Convolution
         ref readonly ConvGeometry g = ref job.Geometry;
         long outElements = (long)g.OutChannels * g.OutSpatial;
         long masked = job.Pooled ? UnpoolScratch(ref job) : job.Epilogue == Epilogue.None ? 0 : outElements;
-        long columns = IsPointwise(g) ? 0 : (long)g.FilterSize * g.OutSpatial;
+        long columns = job.Algorithm == ConvolutionAlgorithm.PointwiseGemm ? 0 : (long)g.FilterSize * g.OutSpatial;
         return masked + columns;
     }
 
@@ -432,7 +430,7 @@ public static unsafe partial class Convolution
         }
         ref readonly ConvGeometry g = ref job.Geometry;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
-        bool pointwise = IsPointwise(g);
+        bool pointwise = job.Algorithm == ConvolutionAlgorithm.PointwiseGemm;
         job.Example = n;
         long columns = pointwise ? 0 : (long)ck * p;
         T* whole = null;
@@ -491,7 +489,7 @@ public static unsafe partial class Convolution
         ref readonly ConvGeometry g = ref job.Geometry;
         int cg = g.InChannels / g.Groups, fg = g.OutChannels / g.Groups, ck = g.FilterSize, p = g.OutSpatial;
         int weights = g.OutChannels * ck, outElements = g.OutChannels * p;
-        bool pointwise = IsPointwise(g);
+        bool pointwise = job.Algorithm == ConvolutionAlgorithm.PointwiseGemm;
         // scratch: [masked or unpooled dY][column matrix]
         long masked = job.Pooled ? UnpoolScratch(ref job) : job.Epilogue == Epilogue.None ? 0 : outElements;
         long columns = pointwise ? 0 : (long)ck * p;

@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace CnnDsl.Runtime.Kernels;
 
 /// <summary>
-/// The forward pass of tiny convolutions (at most <see cref="DirectMaxTaps"/> taps per filter, the
+/// The forward pass of tiny convolutions (at most KernelLimits.MaxDirectTaps taps per filter, the
 /// first layers of LeNet-5 and most image networks) as direct loops: six filters × two vectors of an
 /// output row are accumulated in registers over the taps, read straight from the padded example
 /// through the tap offsets, started at the bias, activated and stored once. The GEMM path costs more
@@ -15,14 +15,6 @@ namespace CnnDsl.Runtime.Kernels;
 /// </summary>
 public static unsafe partial class Convolution
 {
-    /// <summary>Taps per filter (input channels × kernel volume) up to which a convolution runs direct.</summary>
-    internal const int DirectMaxTaps = 32;
-
-    /// <summary>A 1-D or 2-D float convolution on the shifted-view path, without groups, with at most
-    /// <see cref="DirectMaxTaps"/> taps per filter. The planner mirrors this rule.</summary>
-    internal static bool DirectApplies<T>(in ConvGeometry g) =>
-        ShiftedInput.Applies<T>(g) && g.Groups == 1 && g.KernelDepth == 1 && g.OutDepth == 1 && g.FilterSize <= DirectMaxTaps;
-
     // scratch: [padded example][two vectors of zeros the last rows' loads run into][the whole output,
     // when a pooling follows]
     private static long DirectScratch<T>(ref ConvJob<T> job) where T : unmanaged =>

@@ -18,19 +18,20 @@ public static unsafe partial class Convolution
     /// that leave the input.</summary>
     public static bool CanFuseMaxPool(in ConvGeometry g, in PoolGeometry pool) =>
         pool.Channels == g.OutChannels && pool.InDepth == g.OutDepth && pool.InHeight == g.OutHeight && pool.InWidth == g.OutWidth
-        && Pooling.WindowsInside(pool) && pool.OutSpatial > 0;
+        && Pooling.WindowsInside(pool);
 
     // input, weight, bias: as Forward; pooledOutput, argmax: N×F×(pool output), overwritten.
     public static void ForwardMaxPooled<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias,
-        Span<T> pooledOutput, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, Epilogue epilogue = Epilogue.None)
+        Span<T> pooledOutput, Span<int> argmax, int batch, in ConvGeometry g, in PoolGeometry pool, ConvolutionAlgorithm algorithm, Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths(input.Length, weight.Length, bias.Length, batch, g);
         CheckPooled(pooledOutput.Length, argmax.Length, batch, g, pool, nameof(pooledOutput));
+        var runnable = ConvolutionAlgorithms.Runnable<T>(algorithm, g, backward: false);
         fixed (T* x = input, w = weight, b = bias, y = pooledOutput)
         fixed (int* am = argmax)
         {
-            var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Argmax = am, Geometry = g, Pool = pool, Pooled = true, Epilogue = epilogue };
+            var job = new ConvJob<T> { X = x, W = w, B = bias.IsEmpty ? null : b, Y = y, Argmax = am, Geometry = g, Pool = pool, Pooled = true, Epilogue = epilogue, Algorithm = runnable };
             RunForward(ref job, batch);
         }
     }
@@ -39,9 +40,10 @@ public static unsafe partial class Convolution
     // output; the other arguments as Backward. All gradients accumulate.
     public static void BackwardMaxPooled<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> weight, ReadOnlySpan<T> pooledOutputGradient,
         ReadOnlySpan<T> pooledOutput, ReadOnlySpan<int> argmax, Span<T> inputGradient, Span<T> weightGradient, Span<T> biasGradient,
-        int batch, in ConvGeometry g, in PoolGeometry pool, Epilogue epilogue = Epilogue.None)
+        int batch, in ConvGeometry g, in PoolGeometry pool, ConvolutionAlgorithm algorithm, Epilogue epilogue = Epilogue.None)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var runnable = ConvolutionAlgorithms.Runnable<T>(algorithm, g, backward: true);
         CheckLengths(input.Length, weight.Length, biasGradient.Length, batch, g);
         CheckPooled(pooledOutputGradient.Length, argmax.Length, batch, g, pool, nameof(pooledOutputGradient));
         CheckGradients(inputGradient.Length, weightGradient.Length, weight.Length, batch, g);
@@ -53,7 +55,7 @@ public static unsafe partial class Convolution
             var job = new ConvJob<T>
             {
                 X = x, W = w, DY = dy, Y = y, Argmax = am, DX = inputGradient.IsEmpty ? null : dx, DW = weightGradient.IsEmpty ? null : dw,
-                DB = biasGradient.IsEmpty ? null : db, Geometry = g, Pool = pool, Pooled = true, Epilogue = epilogue,
+                DB = biasGradient.IsEmpty ? null : db, Geometry = g, Pool = pool, Pooled = true, Epilogue = epilogue, Algorithm = runnable,
             };
             RunBackward(ref job, batch);
         }

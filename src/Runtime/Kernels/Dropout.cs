@@ -22,9 +22,8 @@ public static class Dropout
     {
         if (y.Length < x.Length || mask.Length < x.Length)
             throw new ArgumentException($"dropout of {x.Length} elements got an output of {y.Length} and a mask of {mask.Length}.");
-        double r = double.CreateChecked(rate);
         T keepScale = rate < T.One ? T.One / (T.One - rate) : T.Zero;
-        ulong threshold = r <= 0 ? 0 : r >= 1 ? 1UL << 53 : (ulong)Math.Ceiling(r * 9007199254740992.0);
+        ulong threshold = Threshold(double.CreateChecked(rate));
         Span<T> scale = stackalloc T[2];
         scale[0] = keepScale; // k ≥ threshold: kept
         scale[1] = T.Zero;    // k < threshold: dropped
@@ -43,6 +42,10 @@ public static class Dropout
         }
         rngState = state;
     }
+
+    /// <summary>Draws k (the top 53 bits of a SplitMix64 number) below this drop their element: ⌈rate·2⁵³⌉.
+    /// The GPU's dropout kernel compares with the same threshold, so the masks are the same.</summary>
+    internal static ulong Threshold(double rate) => rate <= 0 ? 0 : rate >= 1 ? 1UL << 53 : (ulong)Math.Ceiling(rate * 9007199254740992.0);
 
     // ForwardTraining's loop over the whole vectors of 8 floats; returns the elements done. SplitMix64's
     // i-th draw hashes state + i·γ, so eight lanes hash eight consecutive counters and the masks are

@@ -30,6 +30,11 @@ public readonly record struct ConvGeometry(
     public int KernelVolume => KernelDepth * KernelHeight * KernelWidth;
     /// <summary>Elements of one filter: (C/g)·Kd·Kh·Kw.</summary>
     public int FilterSize => InChannels / Groups * KernelVolume;
+
+    /// <summary>The shape the kernels' rules (KernelLimits.cs, shared with the planner) read.</summary>
+    internal CnnDsl.Planning.ConvShape Shape => new(InChannels, InDepth, InHeight, InWidth, OutChannels, OutDepth, OutHeight, OutWidth,
+        KernelDepth, KernelHeight, KernelWidth, StrideDepth, StrideHeight, StrideWidth, DilationDepth, DilationHeight, DilationWidth,
+        PadDepth, PadHeight, PadWidth, Groups, Mode == PaddingMode.Zeros);
 }
 
 public readonly record struct PoolGeometry(

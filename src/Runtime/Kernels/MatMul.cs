@@ -35,7 +35,7 @@ internal static unsafe class MatMul
             new ReadOnlySpan<T>(b, Extent(k, n, ldb, 1)), (int)ldb, new Span<T>(c, Extent(m, n, ldc, 1)), (int)ldc);
     }
 
-    /// <summary>Float only, FMA paths only (see <see cref="ShiftedInput.Applies{T}"/>): C (m×n, ldc) += A·B,
+    /// <summary>Float only, FMA paths only (see <see cref="ConvolutionAlgorithms.Runnable{T}"/>): C (m×n, ldc) += A·B,
     /// where column j of B is output position first + j of a convolution: row kk of it is read from
     /// b + rowOffsets[kk] + map.Of(first + j), a shifted view of the padded input. With
     /// <paramref name="seed"/>, C is overwritten with A·B + rowSeed (per row; zero without it), and

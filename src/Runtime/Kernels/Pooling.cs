@@ -15,10 +15,9 @@ public static unsafe class Pooling
     // Windows that never leave the input (no padding, no ceil overhang): the common 2×2/2 and 3×3/2
     // layers. Their loops need no clipping, and planes are split over the worker pool.
     internal static bool WindowsInside(in PoolGeometry g) =>
-        g.PadDepth == 0 && g.PadHeight == 0 && g.PadWidth == 0
-        && (g.OutDepth - 1) * g.StrideDepth + g.KernelDepth <= g.InDepth
-        && (g.OutHeight - 1) * g.StrideHeight + g.KernelHeight <= g.InHeight
-        && (g.OutWidth - 1) * g.StrideWidth + g.KernelWidth <= g.InWidth;
+        CnnDsl.Planning.PoolFusion.WindowsInside(g.PadDepth, g.OutDepth, g.StrideDepth, g.KernelDepth, g.InDepth)
+        && CnnDsl.Planning.PoolFusion.WindowsInside(g.PadHeight, g.OutHeight, g.StrideHeight, g.KernelHeight, g.InHeight)
+        && CnnDsl.Planning.PoolFusion.WindowsInside(g.PadWidth, g.OutWidth, g.StrideWidth, g.KernelWidth, g.InWidth);
 
     private struct MaxJob<T> where T : unmanaged
     {

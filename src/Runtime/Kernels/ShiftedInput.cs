@@ -24,12 +24,6 @@ internal readonly unsafe struct ShiftedInput
     public readonly long PaddedElements;
     private readonly ConvGeometry _g;
 
-    /// <summary>Float on an FMA path, zero padding, and not a plain 1×1 (which needs no columns at
-    /// all).</summary>
-    public static bool Applies<T>(in ConvGeometry g) =>
-        typeof(T) == typeof(float) && Simd.Current != SimdWidth.Portable
-        && g.Mode == PaddingMode.Zeros && !Convolution.IsPointwise(g) && g.FilterSize <= 8192;
-
     // offsets: FilterSize entries, filled here.
     public ShiftedInput(in ConvGeometry g, nint* offsets)
     {

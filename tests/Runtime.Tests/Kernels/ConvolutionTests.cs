@@ -65,9 +65,9 @@ public class ConvolutionTests
         ConvolutionReference.Backward<double>(x, w, dy, dxRef, dwRef, dbRef, batch, g);
         var y = new double[dy.Length];
         y.AsSpan().Fill(double.NaN); // forward must overwrite every element
-        Convolution.Forward<double>(x, w, b, y, batch, g);
+        Convolution.Forward<double>(x, w, b, y, batch, g, Algorithms.Forward(g));
         double[] dx = (double[])dx0.Clone(), dw = (double[])dw0.Clone(), db = (double[])db0.Clone();
-        Convolution.Backward<double>(x, w, dy, dx, dw, db, batch, g);
+        Convolution.Backward<double>(x, w, dy, dx, dw, db, batch, g, Algorithms.Backward(g));
         string at = g.ToString();
         AssertClose(yRef, y, 1e-12, "y " + at);
         AssertClose(dxRef, dx, 1e-12, "dx " + at);
@@ -76,9 +76,9 @@ public class ConvolutionTests
 
         float[] xf = ToFloat(x), wf = ToFloat(w), bf = ToFloat(b), dyf = ToFloat(dy);
         var yf = new float[y.Length];
-        Convolution.Forward<float>(xf, wf, bf, yf, batch, g);
+        Convolution.Forward<float>(xf, wf, bf, yf, batch, g, Algorithms.Forward(g));
         float[] dxf = ToFloat(dx0), dwf = ToFloat(dw0), dbf = ToFloat(db0);
-        Convolution.Backward<float>(xf, wf, dyf, dxf, dwf, dbf, batch, g);
+        Convolution.Backward<float>(xf, wf, dyf, dxf, dwf, dbf, batch, g, Algorithms.Backward(g));
         AssertClose(ToFloat(yRef), yf, 1e-5, "float y " + at);
         AssertClose(ToFloat(dxRef), dxf, 1e-5, "float dx " + at);
         AssertClose(ToFloat(dwRef), dwf, 1e-5, "float dw " + at);
@@ -107,12 +107,12 @@ public class ConvolutionTests
             double[] b = RandomArray(rng, g.OutChannels), dy = RandomArray(rng, batch * g.OutChannels * g.OutSpatial);
             var yRef = new double[dy.Length]; var y = new double[dy.Length];
             ConvolutionReference.Forward<double>(x, w, b, yRef, batch, g);
-            Convolution.Forward<double>(x, w, b, y, batch, g);
+            Convolution.Forward<double>(x, w, b, y, batch, g, Algorithms.Forward(g));
             AssertClose(yRef, y, 1e-12, "y " + g);
             double[] dxR = new double[x.Length], dwR = new double[w.Length], dbR = new double[b.Length];
             double[] dxF = new double[x.Length], dwF = new double[w.Length], dbF = new double[b.Length];
             ConvolutionReference.Backward<double>(x, w, dy, dxR, dwR, dbR, batch, g);
-            Convolution.Backward<double>(x, w, dy, dxF, dwF, dbF, batch, g);
+            Convolution.Backward<double>(x, w, dy, dxF, dwF, dbF, batch, g, Algorithms.Backward(g));
             AssertClose(dxR, dxF, 1e-12, "dx " + g);
             AssertClose(dwR, dwF, 1e-12, "dw " + g);
             AssertClose(dbR, dbF, 1e-12, "db " + g);
@@ -127,7 +127,7 @@ public class ConvolutionTests
         double[] x = RandomArray(rng, 50), w = RandomArray(rng, 54), dy = RandomArray(rng, 27);
         var dwR = new double[54]; var dwF = new double[54];
         ConvolutionReference.Backward<double>(x, w, dy, Span<double>.Empty, dwR, Span<double>.Empty, 1, g);
-        Convolution.Backward<double>(x, w, dy, Span<double>.Empty, dwF, Span<double>.Empty, 1, g);
+        Convolution.Backward<double>(x, w, dy, Span<double>.Empty, dwF, Span<double>.Empty, 1, g, Algorithms.Backward(g));
         AssertClose(dwR, dwF, 1e-12, "dw");
     }
 
@@ -138,19 +138,19 @@ public class ConvolutionTests
         var g = new ConvGeometry(1, 1, 3, 3, 1, 1, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, PaddingMode.Zeros);
         double[] x = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, w = { 1, 0, 0, -1 }, b = { 10 };
         var y = new double[4];
-        Convolution.Forward<double>(x, w, b, y, 1, g);
+        Convolution.Forward<double>(x, w, b, y, 1, g, Algorithms.Forward(g));
         Assert.Equal(new double[] { 6, 6, 6, 6 }, y);
 
         // 3x3 all-ones kernel, p1: each output is the sum of its (zero-padded) 3x3 neighbourhood
         var g2 = new ConvGeometry(1, 1, 3, 3, 1, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, PaddingMode.Zeros);
         var ones = new double[9]; ones.AsSpan().Fill(1);
         var y2 = new double[9];
-        Convolution.Forward<double>(x, ones, ReadOnlySpan<double>.Empty, y2, 1, g2);
+        Convolution.Forward<double>(x, ones, ReadOnlySpan<double>.Empty, y2, 1, g2, Algorithms.Forward(g2));
         Assert.Equal(new double[] { 12, 21, 16, 27, 45, 33, 24, 39, 28 }, y2);
 
         // the input gradient of that layer for dy = 1 everywhere counts the windows covering each pixel
         var dx = new double[9];
-        Convolution.Backward<double>(x, ones, ones, dx, new double[9], Span<double>.Empty, 1, g2);
+        Convolution.Backward<double>(x, ones, ones, dx, new double[9], Span<double>.Empty, 1, g2, Algorithms.Backward(g2));
         Assert.Equal(new double[] { 4, 6, 4, 6, 9, 6, 4, 6, 4 }, dx);
     }
 
@@ -172,7 +172,7 @@ public class ConvolutionTests
         {
             var g = new ConvGeometry(1, 1, 1, 4, 1, 1, 1, 4, 1, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 2, 1, mode);
             var y = new double[4];
-            Convolution.Forward<double>(x, w, ReadOnlySpan<double>.Empty, y, 1, g);
+            Convolution.Forward<double>(x, w, ReadOnlySpan<double>.Empty, y, 1, g, Algorithms.Forward(g));
             Assert.Equal(want, y);
         }
         // the last tap reads +2 past each output: indices 4, 5 beyond the end
@@ -188,7 +188,7 @@ public class ConvolutionTests
         {
             var g = new ConvGeometry(1, 1, 1, 4, 1, 1, 1, 4, 1, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 2, 1, mode);
             var y = new double[4];
-            Convolution.Forward<double>(x, wLast, ReadOnlySpan<double>.Empty, y, 1, g);
+            Convolution.Forward<double>(x, wLast, ReadOnlySpan<double>.Empty, y, 1, g, Algorithms.Forward(g));
             Assert.Equal(want, y);
         }
     }
@@ -207,11 +207,11 @@ public class ConvolutionTests
         var y = new double[r.Length];
         double Loss()
         {
-            Convolution.Forward<double>(x, w, b, y, batch, g);
+            Convolution.Forward<double>(x, w, b, y, batch, g, Algorithms.Forward(g));
             return Dot(r, y);
         }
         double[] dx = new double[x.Length], dw = new double[w.Length], db = new double[b.Length];
-        Convolution.Backward<double>(x, w, r, dx, dw, db, batch, g);
+        Convolution.Backward<double>(x, w, r, dx, dw, db, batch, g, Algorithms.Backward(g));
         CheckGradient("x " + g, x, dx, Loss);
         CheckGradient("w " + g, w, dw, Loss);
         CheckGradient("b " + g, b, db, Loss);
@@ -225,9 +225,9 @@ public class ConvolutionTests
         var rng = new Random(5);
         double[] x = RandomArray(rng, 4 * 110), w = RandomArray(rng, 6 * 2 * 9), b = RandomArray(rng, 6), r = RandomArray(rng, 6 * 9);
         var y = new double[r.Length];
-        double Loss() { Convolution.Forward<double>(x, w, b, y, 1, g); return Dot(r, y); }
+        double Loss() { Convolution.Forward<double>(x, w, b, y, 1, g, Algorithms.Forward(g)); return Dot(r, y); }
         double[] dx = new double[x.Length], dw = new double[w.Length], db = new double[b.Length];
-        Convolution.Backward<double>(x, w, r, dx, dw, db, 1, g);
+        Convolution.Backward<double>(x, w, r, dx, dw, db, 1, g, Algorithms.Backward(g));
         CheckGradient("x", x, dx, Loss);
         CheckGradient("w", w, dw, Loss);
         CheckGradient("b", b, db, Loss);
@@ -258,7 +258,7 @@ public class ConvolutionTests
                 var y = new double[expected.Length];
                 for (int i = 0; i < 200 && failures.IsEmpty; i++)
                 {
-                    Convolution.Forward<double>(x, w, b, y, batch, g);
+                    Convolution.Forward<double>(x, w, b, y, batch, g, Algorithms.Forward(g));
                     for (int e = 0; e < y.Length; e++)
                         if (Math.Abs(y[e] - expected[e]) > 1e-9) { failures.Add($"{g}: y[{e}] = {y[e]}, expected {expected[e]} (round {i})"); break; }
                 }
@@ -276,13 +276,13 @@ public class ConvolutionTests
         var x = new float[2 * 3 * 256]; var w = new float[8 * 27]; var b = new float[8];
         var y = new float[2 * 8 * 256];
         var dx = new float[x.Length]; var dw = new float[w.Length]; var db = new float[b.Length];
-        Convolution.Forward<float>(x, w, b, y, 2, g);
-        Convolution.Backward<float>(x, w, y, dx, dw, db, 2, g);
+        Convolution.Forward<float>(x, w, b, y, 2, g, Algorithms.Forward(g));
+        Convolution.Backward<float>(x, w, y, dx, dw, db, 2, g, Algorithms.Backward(g));
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5; i++)
         {
-            Convolution.Forward<float>(x, w, b, y, 2, g);
-            Convolution.Backward<float>(x, w, y, dx, dw, db, 2, g);
+            Convolution.Forward<float>(x, w, b, y, 2, g, Algorithms.Forward(g));
+            Convolution.Backward<float>(x, w, y, dx, dw, db, 2, g, Algorithms.Backward(g));
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }

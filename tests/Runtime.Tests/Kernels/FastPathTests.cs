@@ -236,13 +236,13 @@ public sealed class FastPathTests : IDisposable
             {
                 ComputeThreads.Count = threads;
                 float[] dx = new float[x.Length], dw = new float[w.Length], db = new float[g.OutChannels];
-                Convolution.Backward<float>(x, w, dy, dx, dw, db, batch, g);
+                Convolution.Backward<float>(x, w, dy, dx, dw, db, batch, g, Algorithms.Backward(g));
                 float[] all = [.. dx, .. dw, .. db];
                 first ??= all;
                 Assert.True(first.AsSpan().SequenceEqual(all), $"{width} {threads} threads, batch {batch}: {g}");
                 // the input gradient alone (no sums across items: a chain per item) is the same too
                 var dxOnly = new float[x.Length];
-                Convolution.Backward<float>(x, w, dy, dxOnly, Span<float>.Empty, Span<float>.Empty, batch, g);
+                Convolution.Backward<float>(x, w, dy, dxOnly, Span<float>.Empty, Span<float>.Empty, batch, g, Algorithms.Backward(g));
                 Assert.True(dx.AsSpan().SequenceEqual(dxOnly), $"input gradient alone, {width} {threads} threads, batch {batch}: {g}");
             }
         }
@@ -307,7 +307,9 @@ public sealed class FastPathTests : IDisposable
         };
         foreach (var g in layers)
         {
-            Assert.Equal(Simd.Current != SimdWidth.Portable, Convolution.DirectApplies<float>(g));
+            // the plan's choice, which this machine runs as chosen where it has the FMA kernels
+            Assert.Equal(ConvolutionAlgorithm.Direct, Algorithms.Forward(g));
+            Assert.Equal(Simd.Current != SimdWidth.Portable ? ConvolutionAlgorithm.Direct : ConvolutionAlgorithm.Im2ColGemm, ConvolutionAlgorithms.Runnable<float>(ConvolutionAlgorithm.Direct, g, backward: false));
             foreach (int batch in new[] { 1, threads, 5 })
                 foreach (var epilogue in new[] { Epilogue.Relu, Epilogue.None })
                     CheckConvolution(rng, g, batch, epilogue, $"{width} t{threads} batch {batch} {epilogue} {g}");
@@ -503,7 +505,7 @@ public sealed class FastPathTests : IDisposable
         {
             inputs[t] = ToFloat(RandomArray(rng, Batch * g.InChannels * g.InSpatial));
             expected[t] = new float[Batch * g.OutChannels * g.OutSpatial];
-            Convolution.Forward<float>(inputs[t], w, b, expected[t], Batch, g, Epilogue.Relu);
+            Convolution.Forward<float>(inputs[t], w, b, expected[t], Batch, g, Algorithms.Forward(g), Epilogue.Relu);
         }
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         var threads = new System.Threading.Thread[4];
@@ -515,7 +517,7 @@ public sealed class FastPathTests : IDisposable
                 var y = new float[expected[id].Length];
                 for (int round = 0; round < 200; round++)
                 {
-                    Convolution.Forward<float>(inputs[id], w, b, y, Batch, g, Epilogue.Relu);
+                    Convolution.Forward<float>(inputs[id], w, b, y, Batch, g, Algorithms.Forward(g), Epilogue.Relu);
                     if (!y.AsSpan().SequenceEqual(expected[id])) { failures.Add($"thread {id} round {round}"); return; }
                 }
             });
@@ -537,7 +539,7 @@ public sealed class FastPathTests : IDisposable
         float[] xf = ToFloat(x), wf = ToFloat(w), guarded = new float[y.Length + 64];
         guarded.AsSpan().Fill(float.NaN); // forward overwrites every element
         guarded.AsSpan(y.Length).Fill(12345f); // and nothing past the last one
-        Convolution.Forward<float>(xf, wf, ToFloat(b), guarded.AsSpan(0, y.Length), batch, g, epilogue);
+        Convolution.Forward<float>(xf, wf, ToFloat(b), guarded.AsSpan(0, y.Length), batch, g, Algorithms.Forward(g), epilogue);
         Assert.True(guarded.AsSpan(y.Length).IndexOfAnyExcept(12345f) < 0, "forward wrote past its output: " + at);
         float[] yf = guarded[..y.Length];
         // the relu mask the kernel applies is the float output's: a pre-activation within rounding of
@@ -545,7 +547,7 @@ public sealed class FastPathTests : IDisposable
         double[] dx = (double[])dx0.Clone(), dw = (double[])dw0.Clone(), db = (double[])db0.Clone();
         ConvolutionReference.Backward<double>(x, w, Masked(dy, Array.ConvertAll(yf, v => (double)v), epilogue), dx, dw, db, batch, g);
         float[] dxf = ToFloat(dx0), dwf = ToFloat(dw0), dbf = ToFloat(db0);
-        Convolution.Backward<float>(xf, wf, ToFloat(dy), dxf, dwf, dbf, batch, g, epilogue, yf);
+        Convolution.Backward<float>(xf, wf, ToFloat(dy), dxf, dwf, dbf, batch, g, Algorithms.Backward(g), epilogue, yf);
         // float sums over up to a few thousand terms of size ~1
         double tol = 2e-5 * Math.Sqrt(g.FilterSize * batch);
         AssertClose(ToFloat(y), yf, tol, "y " + at);

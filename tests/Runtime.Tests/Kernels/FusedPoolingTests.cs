@@ -91,18 +91,18 @@ public sealed class FusedPoolingTests : IDisposable
         var y = new float[full];
         var expected = new float[pooled];
         var expectedArgmax = new int[pooled];
-        Convolution.Forward<float>(x, w, b, y, batch, g, epilogue);
+        Convolution.Forward<float>(x, w, b, y, batch, g, Algorithms.Forward(g), epilogue);
         Pooling.MaxForward<float>(y, expected, expectedArgmax, batch, pool);
         var dy = new float[full];
         Pooling.MaxBackward<float>(dPooled, expectedArgmax, dy, batch, pool);
         float[] dx = new float[x.Length], dw = new float[w.Length], db = new float[b.Length];
-        Convolution.Backward<float>(x, w, dy, dx, dw, db, batch, g, epilogue, y);
+        Convolution.Backward<float>(x, w, dy, dx, dw, db, batch, g, Algorithms.Backward(g), epilogue, y);
 
         var actual = new float[pooled];
         var argmax = new int[pooled];
-        Convolution.ForwardMaxPooled<float>(x, w, b, actual, argmax, batch, g, pool, epilogue);
+        Convolution.ForwardMaxPooled<float>(x, w, b, actual, argmax, batch, g, pool, Algorithms.Forward(g), epilogue);
         float[] fdx = new float[x.Length], fdw = new float[w.Length], fdb = new float[b.Length];
-        Convolution.BackwardMaxPooled<float>(x, w, dPooled, actual, argmax, fdx, fdw, fdb, batch, g, pool, epilogue);
+        Convolution.BackwardMaxPooled<float>(x, w, dPooled, actual, argmax, fdx, fdw, fdb, batch, g, pool, Algorithms.Backward(g), epilogue);
 
         Assert.Equal(expected, actual);
         Assert.True(expectedArgmax.AsSpan().SequenceEqual(argmax), $"argmax differs: {at}");
@@ -134,7 +134,7 @@ public sealed class FusedPoolingTests : IDisposable
         Pooling.MaxForward<double>(y, expected, expectedArgmax, batch, pool);
         var actual = new double[expected.Length];
         var argmax = new int[expected.Length];
-        Convolution.ForwardMaxPooled<double>(x, w, b, actual, argmax, batch, g, pool, Epilogue.Relu);
+        Convolution.ForwardMaxPooled<double>(x, w, b, actual, argmax, batch, g, pool, Algorithms.Forward(g), Epilogue.Relu);
         AssertClose(expected, actual, 1e-12, "pooled");
         Assert.Equal(expectedArgmax, argmax);
     }
@@ -148,10 +148,10 @@ public sealed class FusedPoolingTests : IDisposable
         var x = new float[2 * 64]; var w = new float[3 * 18]; var y = new float[3 * 25]; var am = new int[3 * 25];
         foreach (var pool in new[] { padded, otherChannels })
         {
-            var e = Assert.Throws<ArgumentException>(() => Convolution.ForwardMaxPooled<float>(x, w, default, y, am, 1, g, pool));
+            var e = Assert.Throws<ArgumentException>(() => Convolution.ForwardMaxPooled<float>(x, w, default, y, am, 1, g, pool, Algorithms.Forward(g)));
             Assert.Contains("cannot follow this convolution", e.Message);
         }
-        var shortArgmax = Assert.Throws<ArgumentException>(() => Convolution.ForwardMaxPooled<float>(x, w, default, y, new int[10], 1, g, PoolOf(g, 1, 2, 1, 2)));
+        var shortArgmax = Assert.Throws<ArgumentException>(() => Convolution.ForwardMaxPooled<float>(x, w, default, y, new int[10], 1, g, PoolOf(g, 1, 2, 1, 2), Algorithms.Forward(g)));
         Assert.Contains("argmax has 10 elements", shortArgmax.Message);
     }
 
@@ -164,7 +164,7 @@ public sealed class FusedPoolingTests : IDisposable
         var x = new float[2 * 64]; var w = new float[3 * 18]; var dy = new float[3 * 16]; var y = new float[3 * 16];
         var am = new int[3 * 16];
         am[7] = 64;
-        var e = Assert.Throws<ArgumentException>(() => Convolution.BackwardMaxPooled<float>(x, w, dy, y, am, default, new float[w.Length], default, 1, g, pool));
+        var e = Assert.Throws<ArgumentException>(() => Convolution.BackwardMaxPooled<float>(x, w, dy, y, am, default, new float[w.Length], default, 1, g, pool, Algorithms.Backward(g)));
         Assert.Contains("argmax 64", e.Message);
     }
 }

@@ -88,3 +88,20 @@ internal static class KernelTestUtil
         }
     }
 }
+
+/// <summary>The convolution algorithm the plan chooses for a layer of this shape (ConvShape.Forward and
+/// .Backward of KernelLimits.cs, which the planner reads): what generated code passes the kernels.</summary>
+internal static class Algorithms
+{
+    public static ConvolutionAlgorithm Forward(in ConvGeometry g) => Of(g.Shape.Forward);
+
+    public static ConvolutionAlgorithm Backward(in ConvGeometry g) => Of(g.Shape.Backward);
+
+    private static ConvolutionAlgorithm Of(CnnDsl.Planning.ConvKernel kernel) => kernel switch
+    {
+        CnnDsl.Planning.ConvKernel.Direct => ConvolutionAlgorithm.Direct,
+        CnnDsl.Planning.ConvKernel.ShiftedGemm => ConvolutionAlgorithm.ShiftedGemm,
+        CnnDsl.Planning.ConvKernel.Im2ColGemm => ConvolutionAlgorithm.Im2ColGemm,
+        CnnDsl.Planning.ConvKernel.PointwiseGemm => ConvolutionAlgorithm.PointwiseGemm,
+    };
+}

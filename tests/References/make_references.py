@@ -254,6 +254,26 @@ dense 5 nobias -> tanh
 dense 3 nobias
 """)
 
+# (cases are added at the end: a case's seed is its index, so the files before it stay the same)
+case("dropout", 3, """
+network DropoutNet
+input 3x6x6
+conv 3x3x4 p1 -> relu -> dropout 0.3
+flatten
+dense 8 -> tanh -> dropout
+dense 4
+""")
+
+case("identity", 2, """
+network IdentityNet
+input 2x4x4
+identity
+conv 3x3x3 p1 -> identity -> tanh
+flatten
+identity
+dense 3
+""")
+
 # --------------------------------------------------------------------------- parser
 ALIASES = {"bn": "batchnorm", "fc": "dense", "linear": "dense"}
 KINDS = {"conv", "dwconv", "maxpool", "avgpool", "lppool", "adaptivemaxpool", "adaptiveavgpool",
@@ -362,11 +382,48 @@ def pool_out(n, k, s, pb, pa, d, ceil):
     return o
 
 
+# --------------------------------------------------------------------------- dropout's stream
+# The C# model draws dropout masks from SplitMix64 (DeterministicRandom): its state starts at
+# GOLDEN ^ seed, each He/Glorot-initialised weight element (conv and dense weights) takes one draw,
+# and then every training forward takes one draw per element of each dropout layer, in order. The
+# tests build the model with seed 0, so the masks are reproduced here exactly.
+GOLDEN, MASK64 = 0x9E3779B97F4A7C15, (1 << 64) - 1
+
+
+def splitmix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return z ^ (z >> 31)
+
+
+def float32(v):
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
+def dropout_stream(params):
+    """The model's stream after initialisation: one draw per conv or dense weight element."""
+    draws = sum(p.numel() for k, p in params.items() if k.endswith(".weight") and k.split(".")[-2].rstrip("0123456789") in ("conv", "dwconv", "dense"))
+    return (GOLDEN + draws * GOLDEN) & MASK64
+
+
+def dropout_mask(ctx, shape, rate):
+    """The C# kernel's mask: element i drops when the top 53 bits of draw i + 1 are below ⌈rate·2⁵³⌉
+    (rate as the float32 the float model holds); the kept ones are scaled by 1/(1 − rate) in float32."""
+    r = float32(rate)
+    threshold = 0 if r <= 0 else 1 << 53 if r >= 1 else math.ceil(r * 9007199254740992.0)
+    keep = float32(1.0 / float32(1.0 - r)) if r < 1 else 0.0
+    n = math.prod(shape)
+    values = [0.0 if (splitmix64((ctx.stream + (i + 1) * GOLDEN) & MASK64) >> 11) < threshold else keep for i in range(n)]
+    ctx.stream = (ctx.stream + n * GOLDEN) & MASK64
+    return torch.tensor(values, dtype=DT).reshape(shape)
+
+
 class Ctx:
-    def __init__(self, gen, params, state, training):
+    def __init__(self, gen, params, state, training, stream=None):
         self.gen, self.params, self.state, self.training = gen, params, state, training
         self.counts = {}
         self.order = []  # parameter names in creation order
+        self.stream = stream
 
     def name(self, L):
         self.counts[L["kind"]] = self.counts.get(L["kind"], 0) + 1
@@ -500,11 +557,27 @@ def layer(L, x, ctx):
             y = F.elu(x, float(L["arg"]) if L["arg"] else 1.0)
         elif kind == "identity":
             y = x
+        elif kind == "dropout":
+            rate = float(L["arg"]) if L["arg"] else 0.5
+            y = x * dropout_mask(ctx, list(x.shape), rate).to(x.dtype) if ctx.training else x
         else:
             raise ValueError(kind + " not supported by the reference generator")
     assert list(y.shape) == [N] + exp, (L["text"], list(y.shape), exp)
     ctx.last_input, ctx.last_kind = x, kind
     return y
+
+
+def layers_of(nodes):
+    for nd in nodes:
+        if nd[0] == "chain":
+            yield from nd[1]
+        elif nd[0] == "concat":
+            for br in nd[1]:
+                yield from layers_of(br)
+        else:
+            yield from layers_of(nd[1])
+            if nd[2] is not None:
+                yield from layers_of(nd[2])
 
 
 def run_seq(nodes, x, ctx):
@@ -569,7 +642,7 @@ def make(name, batch, seed, text):
         out_eval = run_seq(nodes, x, ctx)
     state0 = {k: v.clone() for k, v in state.items()}
 
-    ctx = Ctx(gen, params, state, training=True)
+    ctx = Ctx(gen, params, state, training=True, stream=dropout_stream(params))
     xg = x.clone().requires_grad_(True)
     out = run_seq(nodes, xg, ctx)
     last_kind, last_in = ctx.last_kind, ctx.last_input
@@ -586,6 +659,13 @@ def make(name, batch, seed, text):
     info = {"in": in_shape, "out": list(out.shape[1:]), "params": list(params), "state": list(state)}
     if out.dim() == 2:
         logits = last_in if last_kind in ("softmax", "logsoftmax") else out
+        if any(L["kind"] == "dropout" for L in layers_of(nodes)):
+            # the tests' TrainStep is the model's second training forward: the next masks of the stream
+            # (and batchnorm, whose statistics that step updates again, is not in these networks)
+            with torch.no_grad():
+                again = Ctx(None, params, {k: v.clone() for k, v in state0.items()}, True, stream=ctx.stream)
+                out2 = run_seq(nodes, x, again)
+                logits = again.last_input if again.last_kind in ("softmax", "logsoftmax") else out2
         labels = torch.randint(0, out.shape[1], (batch,), generator=gen)
         T["labels"] = labels.to(DT)
         T["loss"] = F.cross_entropy(logits.detach(), labels).reshape(1)
@@ -596,7 +676,7 @@ def make(name, batch, seed, text):
         assert t is not None and torch.isfinite(t).all(), (name, k)
         if k.startswith("grad"):
             assert t.norm() > 1e-3 * max(1.0, 1e-3 * t.numel()), (name, k, t.norm())
-    if not state:
+    if not state and not any(L["kind"] == "dropout" for L in layers_of(nodes)):
         assert torch.allclose(out_eval, out.detach()), name
     assert re.fullmatch(r"[A-Z][A-Za-z0-9]*", netname)
 
@@ -675,7 +755,7 @@ def float32_check(name, text):
     with torch.no_grad():
         ev = run_seq(nodes, T["input"], Ctx(None, params, state, False))
     x = T["input"].clone().requires_grad_(True)
-    ctx = Ctx(None, params, state, True)
+    ctx = Ctx(None, params, state, True, stream=dropout_stream(params))
     out = run_seq(nodes, x, ctx)
     (out * T["grad_output"]).sum().backward()
     errs = {"output_eval": rel(ev, T["output_eval"]), "output": rel(out.detach(), T["output"]),
@@ -686,6 +766,11 @@ def float32_check(name, text):
         errs["state_after." + k] = rel(v, T["state_after." + k])
     if "loss" in T:
         logits = ctx.last_input if ctx.last_kind in ("softmax", "logsoftmax") else out
+        if any(L["kind"] == "dropout" for L in layers_of(nodes)):
+            with torch.no_grad():
+                again = Ctx(None, params, state, True, stream=ctx.stream)
+                out2 = run_seq(nodes, T["input"], again)
+                logits = again.last_input if again.last_kind in ("softmax", "logsoftmax") else out2
         errs["loss"] = rel(F.cross_entropy(logits.detach(), T["labels"].long()).reshape(1), T["loss"])
     worst = max(errs, key=errs.get)
     assert errs[worst] < 1e-5, (name, worst, errs[worst])

@@ -5,8 +5,9 @@ namespace CnnDsl.Generator.Tests.Models;
 /// <summary>
 /// The generated backward pass against central finite differences, in float64 (the generator's
 /// <c>CnnDslPrecision=double</c>), for every layer kind and option combination on small random shapes:
-/// input gradients and every parameter's gradient of f = Σ r·y for a random r. Dropout is left out
-/// (its mask changes each forward); its kernel has its own check in the runtime tests.
+/// input gradients and every parameter's gradient of f = Σ r·y for a random r. Dropout draws a new mask
+/// each forward, so the probe puts the model's random stream back before each one: every forward then
+/// drops the same elements.
 /// </summary>
 public class GradientCheckTests
 {
@@ -27,6 +28,7 @@ public class GradientCheckTests
         { "batchnorm in training mode", "input 3x4x4\nconv 3x3x4 p1 nobias -> batchnorm eps=1e-3 momentum=0.2 -> relu -> flatten -> dense 5 -> bn -> tanh -> dense 2" },
         { "residual with shortcut, add, concat", "input 4x8x8\nresidual {\n  conv 3x3x6 s2 p1 -> batchnorm -> tanh\n  conv 3x3x6 p1\n} shortcut {\n  conv 1x1x6 s2\n}\nadd {\n  [tanh]\n  [sigmoid]\n  []\n}\nconcat {\n  [conv 1x1x2]\n  [maxpool 3 s1 p1 -> conv 1x1x3]\n}\nglobalavgpool -> dense 3" },
         { "dense without bias, identity", "input 7\ndense 5 nobias -> identity -> elu -> dense 3" },
+        { "dropout in training mode (one mask for every forward)", "input 3x4x4\nconv 3x3x4 p1 -> dropout 0.4 -> relu -> flatten -> dense 6 -> tanh -> dropout -> dense 3" },
         // relu fused into the kernel before it (relu epilogue forward, relu' applied in that layer's backward)
         { "relu fused into conv, dwconv, pointwise conv and dense", "input 3x6x6\nconv 3x3x4 p1 -> relu -> dwconv 3x3 nobias -> relu -> conv 1x1x5 -> relu -> flatten -> dense 4 -> relu -> dense 2" },
         { "fused relu is the output (backward starts at it)", "input 5\ndense 4 -> relu -> dense 6 nobias -> relu" },
@@ -119,6 +121,9 @@ public class GradientCheckTests
             public static double Run(int batch)
             {
                 var model = new Consumer.Checked(1);
+                // dropout's stream, put back before every forward so that each draws the same masks
+                var random = typeof(Consumer.Checked).GetField("_random", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+                object stream = random.GetValue(model)!;
                 foreach (var p in model.Parameters)
                 {
                     var v = p.Value;
@@ -132,6 +137,7 @@ public class GradientCheckTests
                 var y = new double[r.Length];
                 double F()
                 {
+                    random.SetValue(model, stream);
                     model.ForwardTraining(x, y, batch);
                     double f = 0;
                     for (int i = 0; i < y.Length; i++) f += r[i] * y[i];

@@ -243,4 +243,28 @@ public class ExecutionPlanTests
         Assert.Equal(1, plan.Steps[0].WeightGradientTakenBy);
         Assert.Equal(0, plan.Steps[1].TakesWeightGradientOf);
     }
+
+    [Fact]
+    public void Prelu_has_one_learned_slope_or_one_per_channel_starting_at_a_quarter()
+    {
+        var shared = T.Net("4x6x6", "conv 3x3x8 p1 -> prelu").Layers[1].Act();
+        Assert.Equal(ActivationFunction.PRelu, shared.Function);
+        Assert.False(shared.PerChannel);
+        var slope = Assert.Single(shared.Parameters);
+        Assert.Equal("prelu1.weight", slope.Name);
+        Assert.Equal(new[] { 1 }, slope.Shape.ToArray());
+        Assert.Equal(ParameterInit.Constant(0.25), slope.Init);
+        Assert.Equal(1, shared.ParameterCount);
+        var perChannel = T.Net("4x6x6", "conv 3x3x8 p1 -> prelu c").Layers[1].Act();
+        Assert.Equal("prelu c", perChannel.Definition);
+        Assert.Equal(new[] { 8 }, perChannel.Parameters[0].Shape.ToArray());
+        Assert.Equal("8", perChannel.ParameterFormula);
+        Assert.Equal(new[] { 10 }, T.Net("10", "prelu c").Layers[0].Parameters[0].Shape.ToArray()); // one per feature
+        // a relu-like activation: the conv before it starts He-uniform, and only relu fuses into it
+        Assert.Equal(InitKind.HeUniform, T.Net("4x6x6", "conv 3x3x8 p1 -> prelu").Layers[0].Parameters[0].Init.Kind);
+        var plan = Net("4x6x6", "conv 3x3x8 p1 -> prelu -> flatten -> dense 2");
+        Assert.Equal(new[] { "shifted-gemm", "direct", "direct", "gemm" }, Plans(plan));
+        Assert.Contains("CNN1009", T.Compile("network N\ninput 4\nprelu 3\n").Diagnostics.Select(d => d.Id));
+        Assert.Contains("CNN1003", T.Compile("network N\ninput 4\nprelu channels\n").Diagnostics.Select(d => d.Id));
+    }
 }

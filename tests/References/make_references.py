@@ -274,11 +274,22 @@ identity
 dense 3
 """)
 
+case("prelu", 2, """
+network PReluNet
+input 3x5x5
+prelu
+conv 3x3x4 p1 -> prelu c
+flatten
+dense 6 -> prelu c
+dense 5 -> prelu
+dense 3
+""")
+
 # --------------------------------------------------------------------------- parser
 ALIASES = {"bn": "batchnorm", "fc": "dense", "linear": "dense"}
 KINDS = {"conv", "dwconv", "maxpool", "avgpool", "lppool", "adaptivemaxpool", "adaptiveavgpool",
          "globalmaxpool", "globalavgpool", "maxout", "relu", "sigmoid", "tanh", "softmax",
-         "logsoftmax", "leakyrelu", "elu", "batchnorm", "dropout", "flatten", "dense", "identity"}
+         "logsoftmax", "leakyrelu", "elu", "batchnorm", "dropout", "flatten", "dense", "identity", "prelu"}
 PAD_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
@@ -308,6 +319,8 @@ def parse_layer(text):
             L["mode"] = tl
         elif tl in ("nobias", "ceil"):
             L[tl] = True
+        elif tl == "c" and kind == "prelu":
+            L["per_channel"] = True
         elif "=" in tl:
             k, v = tl.split("=")
             L[k] = float(v)
@@ -557,6 +570,9 @@ def layer(L, x, ctx):
             y = F.elu(x, float(L["arg"]) if L["arg"] else 1.0)
         elif kind == "identity":
             y = x
+        elif kind == "prelu":
+            w = ctx.param(name + ".weight", [C if L.get("per_channel") else 1], scale=0.2, shift=0.25, uniform=True)
+            y = F.prelu(x, w)
         elif kind == "dropout":
             rate = float(L["arg"]) if L["arg"] else 0.5
             y = x * dropout_mask(ctx, list(x.shape), rate).to(x.dtype) if ctx.training else x

@@ -13,6 +13,8 @@ namespace CnnDsl.Dsl.Model
         LeakyRelu,
         /// <summary>x for x &gt; 0, α·(eˣ − 1) otherwise.</summary>
         Elu,
+        /// <summary>x for x &gt; 0, a·x otherwise, with learned slopes a (one, or one per channel).</summary>
+        PRelu,
     }
 
     /// <summary>An element-wise activation: the output has the input's shape.</summary>
@@ -23,12 +25,15 @@ namespace CnnDsl.Dsl.Model
         /// <summary>leakyrelu's slope, elu's α (0 for the others).</summary>
         public double Alpha { get; init; }
 
+        /// <summary>prelu: one learned slope per channel (<c>prelu c</c>) rather than one in all.</summary>
+        public bool PerChannel { get; init; }
+
         public override string Keyword => Families.ActivationFamily.KeywordOf(Function);
 
         /// <summary>Weights feeding a relu-like activation start He-uniform.</summary>
         public bool IsReluLike => Function switch
         {
-            ActivationFunction.Relu or ActivationFunction.LeakyRelu or ActivationFunction.Elu => true,
+            ActivationFunction.Relu or ActivationFunction.LeakyRelu or ActivationFunction.Elu or ActivationFunction.PRelu => true,
             ActivationFunction.Sigmoid or ActivationFunction.Tanh => false,
         };
 
@@ -50,6 +55,7 @@ namespace CnnDsl.Dsl.Families
             ActivationFunction.Tanh => "tanh",
             ActivationFunction.LeakyRelu => "leakyrelu",
             ActivationFunction.Elu => "elu",
+            ActivationFunction.PRelu => "prelu",
         };
 
         protected override LayerKeyword Define(ActivationFunction function)
@@ -66,6 +72,10 @@ namespace CnnDsl.Dsl.Families
                 ActivationFunction.Elu => new LayerKeyword(name, ArgumentRule.OptionalScalar, false, new[] { OptionSpec.Scalar("alpha") },
                     "x for x > 0, α·(eˣ − 1) otherwise; α defaults to 1: `elu 0.5`. PyTorch nn.ELU(alpha).",
                     SameShape, "none", defaultScalar: 1.0),
+                ActivationFunction.PRelu => new LayerKeyword(name, ArgumentRule.None, false, new[] { OptionSpec.Flag("c", "c") },
+                    "x for x > 0, a·x otherwise, with a learned slope a, starting at 0.25: `prelu` (one slope), `prelu c` (one per channel, or feature). " +
+                    "PyTorch nn.PReLU(num_parameters=1 or C, init=0.25).",
+                    SameShape, "1 slope, or C with `c`"),
             };
         }
 
@@ -74,13 +84,27 @@ namespace CnnDsl.Dsl.Families
         private static LayerKeyword Plain(string name, string documentation) =>
             new(name, ArgumentRule.None, false, new OptionSpec[0], "Element-wise " + documentation, SameShape, "none");
 
-        protected override LayerModel? Build(LayerBuilder b, ActivationFunction function) => new ActivationLayer
+        protected override LayerModel? Build(LayerBuilder b, ActivationFunction function)
         {
-            Function = function,
-            Alpha = b.Keyword.Argument == ArgumentRule.OptionalScalar ? b.Scalar : 0,
-            Definition = b.DefinitionWithScalar(),
-            InputShape = b.Input,
-            OutputShape = b.Input,
-        };
+            var layer = new ActivationLayer
+            {
+                Function = function,
+                Alpha = b.Keyword.Argument == ArgumentRule.OptionalScalar ? b.Scalar : 0,
+                Definition = b.DefinitionWithScalar(),
+                InputShape = b.Input,
+                OutputShape = b.Input,
+            };
+            if (function != ActivationFunction.PRelu) return layer;
+            bool perChannel = b.Options.Has("c");
+            int slopes = perChannel ? b.Input.Channels : 1;
+            return layer with
+            {
+                PerChannel = perChannel,
+                Definition = perChannel ? "prelu c" : "prelu",
+                Parameters = EquatableArray.From(new ParameterModel("weight", EquatableArray.From(slopes), slopes, 1, 1, false, ParameterInit.Constant(0.25))),
+                ParameterCount = slopes,
+                ParameterFormula = slopes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+        }
     }
 }

@@ -24,7 +24,9 @@ public sealed class GpuKernelSet
     private readonly Action<Index1D, Geo, FView, FView, IView> _maxPoolForward, _adaptiveMaxForward, _maxoutForward;
     private readonly Action<Index1D, FView, IView, FView> _argmaxBackward;
     private readonly Action<Index1D, Geo, FView, FView, FView, FView> _avgPoolBackward, _activationBackward;
-    private readonly Action<Index1D, Geo, FView, FView, FView> _softmaxBackward;
+    private readonly Action<Index1D, Geo, FView, FView, FView> _softmaxBackward, _preluForward;
+    private readonly Action<Index1D, Geo, FView, FView, FView, FView> _preluBackwardData;
+    private readonly Action<Index1D, Geo, FView, FView, FView, int> _preluBackwardWeight;
     private readonly Action<Index1D, Geo, FView, FView, FView, int> _batchNormStats;
     private readonly Action<Index1D, Geo, FView, FView, FView, FView, FView, int> _batchNormApply, _batchNormBackwardReduce, _batchNormBackwardData;
     private readonly Action<Index1D, FView, FView, FView, ulong, ulong, float> _dropoutForward;
@@ -60,6 +62,9 @@ public sealed class GpuKernelSet
         _avgPoolBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.AvgPoolBackward);
         _activationBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.ActivationBackward);
         _softmaxBackward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.SoftmaxBackward);
+        _preluForward = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView>(GpuKernels.PReluForward);
+        _preluBackwardData = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView>(GpuKernels.PReluBackwardData);
+        _preluBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, int>(GpuKernels.PReluBackwardWeight);
         _batchNormStats = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, int>(GpuKernels.BatchNormStats);
         _batchNormApply = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.BatchNormApply);
         _batchNormBackwardReduce = a.LoadAutoGroupedStreamKernel<Index1D, Geo, FView, FView, FView, FView, FView, int>(GpuKernels.BatchNormBackwardReduce);
@@ -130,6 +135,15 @@ public sealed class GpuKernelSet
     public void ActivationForward(in GpuGeometry g, int batch, FView x, FView y) => _activationForward(batch * g.OutElements, S(g), x, y);
 
     public void ActivationBackward(in GpuGeometry g, int batch, FView x, FView y, FView dy, FView dx) => _activationBackward(batch * g.OutElements, S(g), x, y, dy, dx);
+
+    /// <summary>prelu with <paramref name="slopes"/> learned slopes (1, or one per channel).</summary>
+    public void PReluForward(in GpuGeometry g, int batch, int slopes, FView x, FView w, FView y) => _preluForward(batch * g.OutElements, S(g with { GroupSize = g.C / slopes }), x, w, y);
+
+    public void PReluBackwardData(in GpuGeometry g, int batch, int slopes, FView x, FView w, FView dy, FView dx) =>
+        _preluBackwardData(batch * g.InElements, S(g with { GroupSize = g.C / slopes }), x, w, dy, dx);
+
+    public void PReluBackwardWeight(in GpuGeometry g, int batch, int slopes, FView x, FView dy, FView dw) =>
+        _preluBackwardWeight(slopes, S(g with { GroupSize = g.C / slopes }), x, dy, dw, batch);
 
     public void SoftmaxForward(in GpuGeometry g, int batch, FView x, FView y) => _softmaxForward(batch * g.InSpatial, S(g), x, y);
 

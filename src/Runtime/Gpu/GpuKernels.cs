@@ -451,6 +451,43 @@ public static class GpuKernels
         dx[index] += r;
     }
 
+    /// <summary>prelu, one thread per element: y = x for x &gt; 0, a·x otherwise, where channel c takes slope
+    /// c / GroupSize (GroupSize = C: one slope for all; 1: one per channel).</summary>
+    public static void PReluForward(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> w, ArrayView<float> y)
+    {
+        var g = sg.Value;
+        int i = index;
+        float a = w[(i / g.InSpatial) % g.C / g.GroupSize];
+        float v = x[i];
+        y[i] = v > 0f ? v : a * v;
+    }
+
+    /// <summary>dx[i] += dy for x &gt; 0, a·dy otherwise (one thread per element).</summary>
+    public static void PReluBackwardData(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> w, ArrayView<float> dy, ArrayView<float> dx)
+    {
+        var g = sg.Value;
+        int i = index;
+        float a = w[(i / g.InSpatial) % g.C / g.GroupSize];
+        dx[i] += x[i] > 0f ? dy[i] : a * dy[i];
+    }
+
+    /// <summary>dw[k] += Σ dy·x over the elements of slope k with x ≤ 0 (one thread per slope, summed in order).</summary>
+    public static void PReluBackwardWeight(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dw, int batch)
+    {
+        var g = sg.Value;
+        int k = index;
+        int spatial = g.InSpatial;
+        float sum = 0f;
+        for (int n = 0; n < batch; n++)
+            for (int c = k * g.GroupSize; c < (k + 1) * g.GroupSize; c++)
+                for (int s = 0; s < spatial; s++)
+                {
+                    int o = (n * g.C + c) * spatial + s;
+                    if (!(x[o] > 0f)) sum += dy[o] * x[o];
+                }
+        dw[k] += sum;
+    }
+
     /// <summary>Softmax (Norm = 0) or log-softmax (Norm = 1) over channels, one thread per (n, s).</summary>
     public static void SoftmaxForward(Index1D index, SpecializedValue<GpuGeometry> sg, ArrayView<float> x, ArrayView<float> y)
     {

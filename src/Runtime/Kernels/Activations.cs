@@ -79,4 +79,51 @@ public static class Activations
     {
         for (int i = 0; i < dy.Length; i++) dx[i] += dy[i] * (T.One - y[i] * y[i]);
     }
+
+    // x, y: N×C×spatial; slopes: 1 (one for all) or C (one per channel). y = x for x > 0, a·x otherwise.
+    public static void PReluForward<T>(ReadOnlySpan<T> x, Span<T> y, ReadOnlySpan<T> slopes, int batch, int channels, int spatial)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckPRelu(x.Length, y.Length, slopes.Length, batch, channels, spatial, nameof(y));
+        for (int n = 0, i = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++)
+            {
+                T a = slopes[slopes.Length == 1 ? 0 : c];
+                for (int s = 0; s < spatial; s++, i++) y[i] = x[i] > T.Zero ? x[i] : a * x[i];
+            }
+    }
+
+    // dx (or empty: skip) += dy for x > 0, a·dy otherwise; each slope's gradient += Σ dy·x over its x ≤ 0
+    // (PyTorch's prelu backward), summed in element order.
+    public static void PReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx, ReadOnlySpan<T> slopes, Span<T> slopeGradient, int batch, int channels, int spatial)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckPRelu(x.Length, dy.Length, slopes.Length, batch, channels, spatial, nameof(dy));
+        if (!dx.IsEmpty && dx.Length < x.Length)
+            throw new ArgumentException($"prelu's input gradient has {dx.Length} elements, fewer than its input's {x.Length}.", nameof(dx));
+        if (slopeGradient.Length != slopes.Length)
+            throw new ArgumentException($"prelu has {slopes.Length} slopes but {slopeGradient.Length} slope gradients.", nameof(slopeGradient));
+        for (int n = 0, i = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++)
+            {
+                int k = slopes.Length == 1 ? 0 : c;
+                T a = slopes[k], sum = T.Zero;
+                for (int s = 0; s < spatial; s++, i++)
+                {
+                    bool positive = x[i] > T.Zero;
+                    if (!dx.IsEmpty) dx[i] += positive ? dy[i] : a * dy[i];
+                    if (!positive) sum += dy[i] * x[i];
+                }
+                slopeGradient[k] += sum;
+            }
+    }
+
+    private static void CheckPRelu(int x, int other, int slopes, int batch, int channels, int spatial, string otherName)
+    {
+        long elements = (long)batch * channels * spatial;
+        if (x < elements || other < elements)
+            throw new ArgumentException($"prelu of batch {batch} × {channels} channels × {spatial} = {elements} elements got {x} inputs and {other} in {otherName}.");
+        if (slopes != 1 && slopes != channels)
+            throw new ArgumentException($"prelu has {slopes} slopes; it needs 1 or one per channel ({channels}).", "slopes");
+    }
 }

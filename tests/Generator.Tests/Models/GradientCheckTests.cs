@@ -28,6 +28,7 @@ public class GradientCheckTests
         { "batchnorm in training mode", "input 3x4x4\nconv 3x3x4 p1 nobias -> batchnorm eps=1e-3 momentum=0.2 -> relu -> flatten -> dense 5 -> bn -> tanh -> dense 2" },
         { "residual with shortcut, add, concat", "input 4x8x8\nresidual {\n  conv 3x3x6 s2 p1 -> batchnorm -> tanh\n  conv 3x3x6 p1\n} shortcut {\n  conv 1x1x6 s2\n}\nadd {\n  [tanh]\n  [sigmoid]\n  []\n}\nconcat {\n  [conv 1x1x2]\n  [maxpool 3 s1 p1 -> conv 1x1x3]\n}\nglobalavgpool -> dense 3" },
         { "dense without bias, identity", "input 7\ndense 5 nobias -> identity -> elu -> dense 3" },
+        { "prelu: one slope, one per channel, one per feature, on the input", "input 3x5x5\nprelu -> conv 3x3x4 p1 -> prelu c -> flatten -> dense 6 -> prelu c -> dense 2 -> prelu" },
         { "dropout in training mode (one mask for every forward)", "input 3x4x4\nconv 3x3x4 p1 -> dropout 0.4 -> relu -> flatten -> dense 6 -> tanh -> dropout -> dense 3" },
         // relu fused into the kernel before it (relu epilogue forward, relu' applied in that layer's backward)
         { "relu fused into conv, dwconv, pointwise conv and dense", "input 3x6x6\nconv 3x3x4 p1 -> relu -> dwconv 3x3 nobias -> relu -> conv 1x1x5 -> relu -> flatten -> dense 4 -> relu -> dense 2" },
